@@ -1,0 +1,75 @@
+import { InvalidOptionError } from '../errors.js';
+
+/** The largest TTL a timer or a Redis PX accepts: 2^31 - 1 ms (about 24.8 days). */
+export const MAX_TTL_MS = 2 ** 31 - 1;
+
+/** Renders a received value for an error message: `-1` (number), `"x"` (string). */
+export function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return `${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)} (string)`;
+  if (typeof value === 'bigint') return `${value}n (bigint)`;
+  if (typeof value === 'symbol') return `${String(value)} (symbol)`;
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return '`null`';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `\`${String(value)}\` (${typeof value})`;
+}
+
+function fail(name: string, expected: string, got: unknown, Err: new (m: string) => Error): never {
+  throw new Err(`Expected \`${name}\` to be ${expected}, got ${describe(got)}`);
+}
+
+/**
+ * Validates a duration in ms: a finite number in (0, 2^31). `Infinity` is accepted only when
+ * `allowInfinity` (meaning "no expiry").
+ */
+export function assertTtl(name: string, value: unknown, allowInfinity = false): number {
+  if (typeof value !== 'number' || Number.isNaN(value))
+    fail(name, 'a number of milliseconds', value, TypeError);
+  if (value === Number.POSITIVE_INFINITY && allowInfinity) return value;
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_TTL_MS) {
+    fail(
+      name,
+      `a positive number of milliseconds no larger than ${MAX_TTL_MS}${allowInfinity ? ' (or Infinity for no expiry)' : ''}`,
+      value,
+      RangeError,
+    );
+  }
+  return value;
+}
+
+/** Validates a duration that may be zero (a grace window, a timeout that is off). */
+export function assertNonNegativeMs(name: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value))
+    fail(name, 'a number of milliseconds', value, TypeError);
+  if (value < 0 || (value > MAX_TTL_MS && value !== Number.POSITIVE_INFINITY)) {
+    fail(name, `a number of milliseconds between 0 and ${MAX_TTL_MS}`, value, RangeError);
+  }
+  return value;
+}
+
+/** Validates a positive integer (a count, a capacity). */
+export function assertPositiveInt(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    fail(name, 'a positive integer', value, typeof value === 'number' ? RangeError : TypeError);
+  }
+  return value;
+}
+
+/** Validates a fraction in [min, max]. */
+export function assertFraction(name: string, value: unknown, min = 0, max = 1): number {
+  if (typeof value !== 'number' || Number.isNaN(value))
+    fail(name, `a number between ${min} and ${max}`, value, TypeError);
+  if (value < min || value > max) fail(name, `a number between ${min} and ${max}`, value, RangeError);
+  return value;
+}
+
+/** Rejects option objects with unknown keys, so a typo (`tll`) is an error instead of a silent default. */
+export function assertKnownKeys(name: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new InvalidOptionError(`Unknown option \`${name}.${key}\`; expected one of ${known.join(', ')}`);
+    }
+  }
+}

@@ -1,0 +1,3 @@
+export { type ChaosControls, chaosStore } from './chaos-store.js';
+export { MapStore } from './map-store.js';
+export { type StoreContractOptions, storeContract, type TestApi } from './store-contract.js';
