@@ -1,1 +1,2 @@
-export {};
+export { Histogram, type LatencySummary } from './histogram.js';
+export type { CacheStats } from './stats.js';

@@ -1,0 +1,61 @@
+import { InvalidOptionError } from '../errors.js';
+import { describe } from '../internal/asserts.js';
+import type { SyncedNumbers } from './synced-numbers.js';
+
+/**
+ * Tag invalidation by timestamp: `invalidateTags(['user:1'])` records "now" for the tag, and every entry
+ * carrying the tag that was produced at or before that time is a miss from then on — **O(1) per
+ * invalidation**, checked on read, with no index of tagged keys to maintain.
+ */
+export class TagIndex {
+  readonly #times: SyncedNumbers;
+  /** The latest local invalidation: entries stamped in the same millisecond after it must survive it. */
+  #lastLocal = 0;
+
+  constructor(times: SyncedNumbers) {
+    this.#times = times;
+  }
+
+  get lastLocalInvalidation(): number {
+    return this.#lastLocal;
+  }
+
+  /** True if any tag was invalidated at or after `createdAt` (by what this instance knows). */
+  invalidated(tags: readonly string[], createdAt: number): boolean {
+    for (const tag of tags) if (this.#times.peek(tag) >= createdAt) return true;
+    return false;
+  }
+
+  needsSync(tags: readonly string[]): boolean {
+    return !this.#times.fresh(tags);
+  }
+
+  sync(tags: readonly string[]): Promise<void> {
+    return this.#times.sync(tags);
+  }
+
+  /** Records the invalidation locally and in L2. */
+  async invalidate(tags: readonly string[], at: number): Promise<void> {
+    this.#lastLocal = Math.max(this.#lastLocal, at);
+    await Promise.all(tags.map((t) => this.#times.raise(t, at)));
+  }
+
+  /** Applies an invalidation announced by another instance. */
+  learn(tags: readonly string[], at: number): void {
+    for (const t of tags) this.#times.learn(t, at);
+  }
+}
+
+/** Validates a list of tags: non-empty strings without control characters, at most 256 chars each. */
+export function checkTags(tags: unknown): readonly string[] {
+  if (!Array.isArray(tags))
+    throw new TypeError(`Expected \`tags\` to be an array of strings, got ${describe(tags)}`);
+  for (const t of tags) {
+    if (typeof t !== 'string' || t.length === 0 || t.length > 256) {
+      throw new InvalidOptionError(
+        `Expected each tag to be a non-empty string of at most 256 chars, got ${describe(t)}`,
+      );
+    }
+  }
+  return tags as readonly string[];
+}

@@ -1,0 +1,119 @@
+import { CircuitOpenError, StoreError, StoreTimeoutError } from '../errors.js';
+import type { Clock } from '../internal/clock.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import type { Store, StoreEntry } from './store.js';
+
+/** How the cache guards calls to a remote tier. */
+export interface RemoteTierOptions {
+  /** Per-operation timeout in ms; a call that takes longer counts as failed. @default 100 */
+  timeoutMs: number;
+  breaker: Required<CircuitBreakerOptions>;
+}
+
+/**
+ * A remote store behind a per-operation timeout and a circuit breaker. Every method resolves: failures
+ * become a fallback result (a miss, false, 0) and are reported through `onError`, so **an L2 outage never
+ * fails a read**.
+ */
+export class RemoteTier {
+  readonly store: Store;
+  readonly #timeoutMs: number;
+  readonly #breaker: CircuitBreaker;
+  readonly #onError: (error: StoreError, operation: string) => void;
+
+  constructor(
+    store: Store,
+    options: RemoteTierOptions,
+    clock: Clock,
+    onError: (e: StoreError, op: string) => void,
+  ) {
+    this.store = store;
+    this.#timeoutMs = options.timeoutMs;
+    this.#breaker = new CircuitBreaker(options.breaker, clock);
+    this.#onError = onError;
+  }
+
+  get circuitOpen(): boolean {
+    return this.#breaker.open;
+  }
+
+  /** Runs `fn` within the timeout and the breaker; resolves `fallback` on any failure. */
+  call<T>(
+    operation: string,
+    fallback: T,
+    fn: (store: Store) => Promise<T>,
+    timeoutMs = this.#timeoutMs,
+  ): Promise<T> {
+    if (!this.#breaker.allow()) {
+      this.#onError(new CircuitOpenError(this.store.name), operation);
+      return Promise.resolve(fallback);
+    }
+    return new Promise<T>((resolve) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        this.#breaker.failure();
+        this.#onError(new StoreTimeoutError(`${this.store.name}.${operation}`, timeoutMs), operation);
+        resolve(fallback);
+      }, timeoutMs);
+      let pending: Promise<T>;
+      try {
+        pending = fn(this.store);
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      pending.then(
+        (value) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          this.#breaker.success();
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          this.#breaker.failure();
+          this.#onError(
+            err instanceof StoreError
+              ? err
+              : new StoreError(`${this.store.name}.${operation} failed`, { cause: err }),
+            operation,
+          );
+          resolve(fallback);
+        },
+      );
+    });
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.call('get', undefined, (s) => s.get(key));
+  }
+
+  getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    return this.call('getMany', new Array<undefined>(keys.length).fill(undefined), (s) => s.getMany(keys));
+  }
+
+  /** Resolves true when the write reached the store. */
+  set(key: string, value: Uint8Array, ttlMs: number | undefined): Promise<boolean> {
+    return this.call('set', false, (s) => s.set(key, value, ttlMs).then(() => true));
+  }
+
+  setMany(entries: readonly StoreEntry[]): Promise<boolean> {
+    return this.call('setMany', false, (s) => s.setMany(entries).then(() => true));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.call('delete', false, (s) => s.delete(key));
+  }
+
+  deleteMany(keys: readonly string[]): Promise<number> {
+    return this.call('deleteMany', 0, (s) => s.deleteMany(keys));
+  }
+
+  touch(key: string, ttlMs: number): Promise<boolean> {
+    return this.call('touch', false, (s) => s.touch(key, ttlMs));
+  }
+}
