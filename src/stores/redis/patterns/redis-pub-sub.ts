@@ -1,0 +1,192 @@
+import { ClosedError } from '../../../errors.js';
+import { assertKnownKeys, describe } from '../../../internal/asserts.js';
+import { assertCodec, type Codec, decodeWith, encodeWith, jsonCodec } from './codec.js';
+import {
+  assertClient,
+  assertKey,
+  bounded,
+  PatternConnection,
+  type PatternConnectionOptions,
+  type RedisPatternClient,
+  resolveTimeout,
+} from './connection.js';
+
+/** Options of {@link RedisPubSub}. */
+export interface RedisPubSubOptions<T> extends PatternConnectionOptions {
+  /** @default jsonCodec */
+  codec?: Codec<T>;
+  /**
+   * Receives what goes wrong without a caller to reject: a message that cannot be decoded
+   * (`DeserializationError`), a handler that threw, an error of the subscriber connection.
+   */
+  onError?: (err: unknown) => void;
+}
+
+/** Counters of a {@link RedisPubSub}. */
+export interface PubSubStats {
+  /** Messages decoded and handed to handlers. */
+  received: number;
+  /** Messages skipped because they could not be decoded. */
+  garbage: number;
+  /** Handler calls that threw or rejected. */
+  handlerErrors: number;
+}
+
+/** Called with each decoded message; `channel` is the channel it was published on. */
+export type MessageHandler<T> = (message: T, channel: string) => void | Promise<void>;
+
+/** Stops one subscription; idempotent. */
+export type Unsubscribe = () => Promise<void>;
+
+type Listener = (raw: string, channel: string) => void;
+
+interface Subscriber {
+  subscribe(channel: string, listener: Listener): Promise<void>;
+  unsubscribe(channel: string, listener: Listener): Promise<void>;
+  pSubscribe(pattern: string, listener: Listener): Promise<void>;
+  pUnsubscribe(pattern: string, listener: Listener): Promise<void>;
+  destroy(): void;
+}
+
+const OPTION_KEYS = ['codec', 'onError', 'timeout'] as const;
+
+/**
+ * Typed publish/subscribe over Redis channels.
+ *
+ * Publishing uses the client given; subscriptions share one **dedicated subscriber connection**,
+ * duplicated from the client on the first `subscribe`, which resubscribes by itself after a reconnect.
+ * Delivery is **at-most-once** (Redis pub/sub): messages published while the subscriber is cut off are
+ * lost. A message that cannot be decoded is counted in `stats.garbage`, reported to `onError` and skipped;
+ * a handler that throws is counted and reported, and other handlers still run.
+ *
+ * @example
+ * ```ts
+ * const events = new RedisPubSub<{ userId: string }>(client);
+ * const stop = await events.subscribe('user:login', (msg) => console.log(msg.userId));
+ * await events.publish('user:login', { userId: '42' });
+ * await stop();
+ * await events.close();
+ * ```
+ */
+export class RedisPubSub<T> {
+  readonly #conn: PatternConnection;
+  readonly #codec: Codec<T>;
+  readonly #onError: (err: unknown) => void;
+  readonly #stats: PubSubStats = { received: 0, garbage: 0, handlerErrors: 0 };
+  #subscriber: Promise<Subscriber> | undefined;
+  #closed = false;
+
+  constructor(client: RedisPatternClient, options: RedisPubSubOptions<T> = {}) {
+    assertKnownKeys('options', options, OPTION_KEYS);
+    const { codec = jsonCodec as Codec<T>, onError, timeout } = options;
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new TypeError(`Expected \`onError\` to be a function, got ${describe(onError)}`);
+    }
+    this.#codec = assertCodec('codec', codec);
+    this.#onError = onError ?? (() => undefined);
+    this.#conn = new PatternConnection(assertClient(client), resolveTimeout(timeout));
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): PubSubStats {
+    return { ...this.#stats };
+  }
+
+  /** Publishes `message` on `channel`; resolves how many subscribers received it. */
+  async publish(channel: string, message: T): Promise<number> {
+    assertKey('channel', channel);
+    this.#assertOpen();
+    const raw = encodeWith(this.#codec, message, `a message for channel \`${channel}\``);
+    return this.#conn.run('pubsub.publish', (c) => c.publish(channel, raw));
+  }
+
+  /** Calls `handler` with every message published on `channel` until the returned function is called. */
+  async subscribe(channel: string, handler: MessageHandler<T>): Promise<Unsubscribe> {
+    assertKey('channel', channel);
+    return this.#listen('subscribe', channel, handler);
+  }
+
+  /** Like {@link subscribe}, for every channel matching the glob `pattern` (PSUBSCRIBE). */
+  async subscribePattern(pattern: string, handler: MessageHandler<T>): Promise<Unsubscribe> {
+    assertKey('pattern', pattern);
+    return this.#listen('pSubscribe', pattern, handler);
+  }
+
+  /** Drops every subscription and destroys the subscriber connection; idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    if (subscriber === undefined) return;
+    try {
+      (await subscriber).destroy();
+    } catch {
+      // The connection never opened, so there is nothing to destroy.
+    }
+  }
+
+  async #listen(kind: 'subscribe' | 'pSubscribe', name: string, handler: MessageHandler<T>) {
+    if (typeof handler !== 'function') {
+      throw new TypeError(`Expected \`handler\` to be a function, got ${describe(handler)}`);
+    }
+    this.#assertOpen();
+    const subscriber = await this.#subscriberConnection();
+    let active = true;
+    const listener: Listener = (raw, channel) => {
+      if (active) this.#deliver(raw, channel, handler);
+    };
+    await bounded(`pubsub.${kind}`, () => subscriber[kind](name, listener), this.#conn.timeoutMs);
+    const unsubscribeKind = kind === 'subscribe' ? 'unsubscribe' : 'pUnsubscribe';
+    return async () => {
+      if (!active) return;
+      // Silenced at once, even if the UNSUBSCRIBE below cannot reach the server.
+      active = false;
+      if (this.#closed) return;
+      await bounded(
+        `pubsub.${unsubscribeKind}`,
+        () => subscriber[unsubscribeKind](name, listener),
+        this.#conn.timeoutMs,
+      );
+    };
+  }
+
+  #deliver(raw: string, channel: string, handler: MessageHandler<T>): void {
+    let message: T;
+    try {
+      message = decodeWith(this.#codec, raw, `a message on channel \`${channel}\``);
+    } catch (err) {
+      this.#stats.garbage++;
+      this.#onError(err);
+      return;
+    }
+    this.#stats.received++;
+    try {
+      const result = handler(message, channel);
+      if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(err));
+    } catch (err) {
+      this.#handlerFailed(err);
+    }
+  }
+
+  #handlerFailed(err: unknown): void {
+    this.#stats.handlerErrors++;
+    this.#onError(err);
+  }
+
+  #subscriberConnection(): Promise<Subscriber> {
+    if (this.#subscriber === undefined) {
+      const opening = this.#conn.openDedicated<Subscriber>('pubsub.connect', (err) => this.#onError(err));
+      this.#subscriber = opening;
+      // A failed open is forgotten, so the next subscribe tries again.
+      opening.catch(() => {
+        if (this.#subscriber === opening) this.#subscriber = undefined;
+      });
+    }
+    return this.#subscriber;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('RedisPubSub');
+  }
+}
