@@ -1,0 +1,63 @@
+import { createCluster } from '@redis/client';
+import { InvalidOptionError } from '../../errors.js';
+import { describe } from '../../internal/asserts.js';
+import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
+import { ClusterTransport, type RedisClusterLike, reconnectStrategy } from './redis-transport.js';
+
+/**
+ * How a {@link RedisClusterStore} reaches its cluster: seed nodes (the store owns the client) or a cluster
+ * client of yours (`connected` says whether you already awaited its `connect()`).
+ */
+export type RedisClusterStoreConnection =
+  | { rootNodes: ReadonlyArray<{ url: string }> }
+  | { client: RedisClusterLike; connected?: boolean };
+
+/**
+ * A `Store` over a Redis Cluster (node-redis v5+ cluster client).
+ *
+ * Same semantics and errors as `RedisStore`, plus: multi-key commands (MGET, UNLINK) are split per hash
+ * slot, `clear` and `scan` run SCAN on every master, and the lock keeps its lock and fence keys in the
+ * value key's slot (a `{tag}` chosen for that slot) so its scripts stay atomic. With `{ rootNodes }` the
+ * store discovers the topology (retrying until it works) with fail-fast node connections; with
+ * `{ client }` it borrows yours.
+ *
+ * @example
+ * const store = new RedisClusterStore({ rootNodes: [{ url: 'redis://10.0.0.1:7000' }] });
+ */
+export class RedisClusterStore extends RedisStoreBase {
+  constructor(connection: RedisClusterStoreConnection, options: RedisStoreOptions = {}) {
+    const resolved = resolveRedisOptions(options);
+    super(resolved, 'redis-cluster', (settings, onError) => {
+      if (typeof connection !== 'object' || connection === null) {
+        throw new InvalidOptionError(
+          `Expected \`{ rootNodes }\` or \`{ client }\`, got ${describe(connection)}`,
+        );
+      }
+      if ('client' in connection) {
+        return new ClusterTransport(
+          connection.client,
+          false,
+          connection.connected === true,
+          settings,
+          onError,
+        );
+      }
+      if (!Array.isArray(connection.rootNodes) || connection.rootNodes.length === 0) {
+        throw new InvalidOptionError(
+          `Expected \`rootNodes\` to be a non-empty array of { url }, got ${describe(connection.rootNodes)}`,
+        );
+      }
+      const cluster = createCluster({
+        rootNodes: connection.rootNodes.map((n) => ({ url: n.url })),
+        defaults: {
+          disableOfflineQueue: true,
+          socket: {
+            connectTimeout: settings.connectTimeoutMs,
+            reconnectStrategy: reconnectStrategy(settings.maxReconnectDelayMs),
+          },
+        },
+      }) as unknown as RedisClusterLike;
+      return new ClusterTransport(cluster, true, false, settings, onError);
+    });
+  }
+}

@@ -1,0 +1,477 @@
+import type { RedisArgument } from '@redis/client';
+import { ClosedError, StoreError, StoreTimeoutError } from '../../errors.js';
+import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
+import { escapeGlob } from '../../internal/glob.js';
+import type { Bus } from '../../invalidation/bus.js';
+import type { DistributedLock } from '../../stampede/distributed-lock.js';
+import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
+import { groupBySlot } from './cluster-slot.js';
+import type { LuaScript } from './lua-scripts.js';
+import { SET_MAX } from './lua-scripts.js';
+import { RedisBus } from './redis-bus.js';
+import { RedisLock } from './redis-lock.js';
+import {
+  BUFFERS,
+  type ConnectionSettings,
+  isServerReply,
+  type RedisClientLike,
+  type RedisTransport,
+  toStoreError,
+} from './redis-transport.js';
+
+/** Options shared by {@link RedisStore} and {@link RedisClusterStore}. */
+export interface RedisStoreOptions {
+  /**
+   * Prepended to every key, lock and channel the store sends, and stripped from keys `scan` returns: a
+   * namespace on a shared server. `clear('')` clears only this prefix.
+   * @default ''
+   */
+  prefix?: string;
+  /** The store's name in stats, events and errors. @default 'redis' (standalone), 'redis-cluster' */
+  name?: string;
+  /**
+   * How long one command may wait for its reply before it rejects with a `StoreTimeoutError`. When no
+   * reply at all arrived meanwhile, the store also drops the connection and dials a new one (a half-open
+   * socket is detected here). The `Cache` adds its own, usually shorter, per-operation timeout on top.
+   * `0` disables it.
+   * @default 1_000
+   */
+  commandTimeoutMs?: number;
+  /** TCP connect and handshake timeout of connections the store creates. @default 1_000 */
+  connectTimeoutMs?: number;
+  /** Upper bound of the reconnect backoff of connections the store creates (it never gives up). @default 500 */
+  maxReconnectDelayMs?: number;
+  /** Fallback poll interval of `RedisLock.wait` when a pub/sub wake-up is missed. @default 50 */
+  lockPollMs?: number;
+  /**
+   * How long a key's fencing record outlives its last grant or write: a lock holder paused longer than this
+   * (or than the value's TTL, if longer) is no longer fenced out.
+   * @default 86_400_000 (one day)
+   */
+  fenceTtlMs?: number;
+  /** Called with every connection error (they never throw or crash the process); they are also counted. */
+  onError?: (error: StoreError) => void;
+}
+
+const OPTION_KEYS = [
+  'prefix',
+  'name',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'maxReconnectDelayMs',
+  'lockPollMs',
+  'fenceTtlMs',
+  'onError',
+] as const;
+
+/** Counters of a Redis store's connection health. */
+export interface RedisStoreStats {
+  /** Connection-level errors (socket closed, reconnect failures, ...). */
+  connectionErrors: number;
+  /** Commands that hit `commandTimeoutMs`. */
+  timeouts: number;
+  /** Connections dropped and re-dialled because they stopped answering. */
+  recycles: number;
+}
+
+/** What the bus and the lock use of their store: prefixed commands with timeouts and subscribers. */
+export interface RedisRunner {
+  readonly name: string;
+  readonly prefix: string;
+  readonly lockPollMs: number;
+  readonly fenceTtlMs: number;
+  readonly connectTimeoutMs: number;
+  readonly clustered: boolean;
+  command(op: string, key: string | undefined, args: readonly RedisArgument[]): Promise<unknown>;
+  script(
+    op: string,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly RedisArgument[],
+  ): Promise<unknown>;
+  subscriber(attempt: number): Promise<RedisClientLike>;
+  reportError(err: unknown): void;
+}
+
+const MGET_CHUNK = 512;
+const SCAN_COUNT = '1000';
+
+/** Resolved settings of a store, validated once. */
+export interface ResolvedRedisOptions extends ConnectionSettings {
+  prefix: string;
+  name: string | undefined;
+  commandTimeoutMs: number;
+  lockPollMs: number;
+  fenceTtlMs: number;
+  onError: ((error: StoreError) => void) | undefined;
+}
+
+/** Validates {@link RedisStoreOptions} eagerly and fills the defaults. */
+export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOptions {
+  assertKnownKeys('options', options, OPTION_KEYS);
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') {
+    throw new TypeError(`Expected \`prefix\` to be a string, got ${typeof options.prefix}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TypeError('Expected `onError` to be a function');
+  }
+  return {
+    prefix: options.prefix ?? '',
+    name: options.name,
+    commandTimeoutMs: assertNonNegativeMs('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
+    connectTimeoutMs: assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000),
+    maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 500),
+    lockPollMs: assertTtl('lockPollMs', options.lockPollMs ?? 50),
+    fenceTtlMs: assertTtl('fenceTtlMs', options.fenceTtlMs ?? 86_400_000),
+    onError: options.onError,
+  };
+}
+
+function toBuffer(value: Uint8Array): Buffer {
+  if (!(value instanceof Uint8Array)) throw new TypeError('Expected a value of type Uint8Array');
+  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function toBytes(reply: unknown): Uint8Array | undefined {
+  return reply === null || reply === undefined ? undefined : (reply as Buffer);
+}
+
+function ttlArgs(ttlMs: number | undefined): string[] {
+  return ttlMs === undefined || ttlMs === Number.POSITIVE_INFINITY ? [] : ['PX', String(Math.ceil(ttlMs))];
+}
+
+/**
+ * The code shared by {@link RedisStore} and {@link RedisClusterStore}: keys are prefixed, values are bytes,
+ * every command is bounded by `commandTimeoutMs` and rejects with a {@link StoreError}; multi-key commands
+ * are grouped by slot on a cluster. Concurrent callers share one connection per node, and node-redis
+ * pipelines every command issued in the same tick into one write.
+ */
+export abstract class RedisStoreBase implements Store {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    ttl: true,
+    scan: true,
+    maxValueBytes: 512 * 1024 * 1024,
+    scripts: true,
+    pubsub: true,
+    locks: true,
+  });
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #options: ResolvedRedisOptions;
+  readonly #transport: RedisTransport;
+  readonly #stats: RedisStoreStats = { connectionErrors: 0, timeouts: 0, recycles: 0 };
+  readonly #children = new Set<{ close(): Promise<void> }>();
+  #lastReplyAt = 0;
+  #closed = false;
+
+  protected constructor(
+    options: ResolvedRedisOptions,
+    defaultName: string,
+    makeTransport: (settings: ConnectionSettings, onError: (err: unknown) => void) => RedisTransport,
+  ) {
+    this.#options = options;
+    this.name = options.name ?? defaultName;
+    this.#prefix = options.prefix;
+    this.#timeoutMs = options.commandTimeoutMs;
+    this.#transport = makeTransport(options, (err) => this.#connectionError(err));
+  }
+
+  /** Connection health counters (a snapshot). */
+  get stats(): RedisStoreStats {
+    return { ...this.#stats };
+  }
+
+  /** Resolves once the store's first connection is ready (operations before that wait for it, bounded). */
+  async ready(): Promise<void> {
+    await this.#transport.firstReady;
+  }
+
+  #connectionError(err: unknown): void {
+    this.#stats.connectionErrors++;
+    if (this.#closed) return;
+    const error = toStoreError(err, `${this.name} connection`);
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A throwing listener must not turn a counted connection error into a crash.
+    }
+  }
+
+  #k(key: string): string {
+    if (typeof key !== 'string') throw new TypeError(`Expected a key of type string, got ${typeof key}`);
+    return this.#prefix + key;
+  }
+
+  /** Sends one command, bounded by the command timeout, with every failure as a StoreError. */
+  async #send(
+    op: string,
+    key: RedisArgument | undefined,
+    readonly: boolean,
+    args: readonly RedisArgument[],
+    buffers = false,
+  ): Promise<unknown> {
+    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    const first = this.#transport.firstReady;
+    if (first !== undefined) await this.#bounded(op, first);
+    const sentAt = performance.now();
+    const reply = this.#transport.send(key, readonly, args, buffers ? BUFFERS : undefined).then(
+      (value) => {
+        this.#lastReplyAt = performance.now();
+        return value;
+      },
+      (err: unknown) => {
+        if (isServerReply(err)) this.#lastReplyAt = performance.now();
+        throw toStoreError(err, `${this.name}.${op}`);
+      },
+    );
+    return this.#bounded(op, reply, () => {
+      if (this.#lastReplyAt < sentAt) {
+        this.#stats.recycles++;
+        this.#transport.recycle();
+      }
+    });
+  }
+
+  #bounded<T>(op: string, pending: Promise<T>, onTimeout?: () => void): Promise<T> {
+    if (this.#timeoutMs === 0) return pending;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#stats.timeouts++;
+        reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
+        onTimeout?.();
+      }, this.#timeoutMs);
+      pending.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  async #script(
+    op: string,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly RedisArgument[],
+  ): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#send(op, keys[0], false, ['EVALSHA', script.sha, ...tail]);
+    } catch (err) {
+      if (!(err instanceof StoreError) || !/NOSCRIPT/.test(err.message)) throw err;
+      return this.#send(op, keys[0], false, ['EVAL', script.source, ...tail]);
+    }
+  }
+
+  /** Runs `fn` once per slot group (once in all for a standalone server). */
+  async #perSlot<T>(
+    items: readonly T[],
+    keyOf: (item: T) => string | Uint8Array,
+    fn: (group: T[]) => Promise<void>,
+  ): Promise<void> {
+    if (!this.#transport.clustered) {
+      for (let i = 0; i < items.length; i += MGET_CHUNK) await fn(items.slice(i, i + MGET_CHUNK));
+      return;
+    }
+    const groups = groupBySlot(items, keyOf);
+    await Promise.all([...groups.values()].map((idx) => fn(idx.map((i) => items[i]!))));
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const k = this.#k(key);
+    return toBytes(await this.#send('get', k, true, ['GET', k], true));
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    const out: Array<Uint8Array | undefined> = new Array(keys.length).fill(undefined);
+    const indexed = keys.map((key, i) => ({ k: this.#k(key), i }));
+    await this.#perSlot(
+      indexed,
+      (e) => e.k,
+      async (group) => {
+        const replies = (await this.#send(
+          'getMany',
+          group[0]!.k,
+          true,
+          ['MGET', ...group.map((e) => e.k)],
+          true,
+        )) as unknown[];
+        for (let j = 0; j < group.length; j++) out[group[j]!.i] = toBytes(replies[j]);
+      },
+    );
+    return out;
+  }
+
+  async set(key: string, value: Uint8Array, ttlMs?: number): Promise<void> {
+    const k = this.#k(key);
+    await this.#send('set', k, false, ['SET', k, toBuffer(value), ...ttlArgs(ttlMs)]);
+  }
+
+  async setMany(entries: readonly StoreEntry[]): Promise<void> {
+    // One SET per entry, issued in the same tick: node-redis writes them as one pipeline per node.
+    await Promise.all(entries.map((e) => this.set(e.key, e.value, e.ttlMs)));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const k = this.#k(key);
+    return ((await this.#send('delete', k, false, ['UNLINK', k])) as number) > 0;
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    let removed = 0;
+    await this.#perSlot(
+      keys.map((key) => this.#k(key)),
+      (k) => k,
+      async (group) => {
+        removed += (await this.#send('deleteMany', group[0], false, ['UNLINK', ...group])) as number;
+      },
+    );
+    return removed;
+  }
+
+  async has(key: string): Promise<boolean> {
+    const k = this.#k(key);
+    return ((await this.#send('has', k, true, ['EXISTS', k])) as number) > 0;
+  }
+
+  async touch(key: string, ttlMs: number): Promise<boolean> {
+    const k = this.#k(key);
+    return ((await this.#send('touch', k, false, ['PEXPIRE', k, String(Math.ceil(ttlMs))])) as number) > 0;
+  }
+
+  async clear(prefix: string): Promise<void> {
+    const match = `${escapeGlob(this.#prefix + prefix)}*`;
+    await this.#scanPages('clear', match, async (keys) => {
+      await this.#perSlot(
+        keys,
+        (k) => k,
+        async (group) => {
+          await this.#send('clear', group[0], false, ['UNLINK', ...group]);
+        },
+      );
+    });
+  }
+
+  async *scan(glob: string): AsyncIterable<string> {
+    const seen = new Set<string>();
+    const found: string[] = [];
+    await this.#scanPages('scan', escapeGlob(this.#prefix) + glob, async (keys) => {
+      for (const raw of keys) {
+        const key = raw.toString('utf8').slice(this.#prefix.length);
+        if (!seen.has(key)) {
+          seen.add(key);
+          found.push(key);
+        }
+      }
+    });
+    yield* found;
+  }
+
+  /** SCANs every master with MATCH `match`, handing each page of raw keys to `onPage`. */
+  async #scanPages(op: string, match: string, onPage: (keys: Buffer[]) => Promise<void>): Promise<void> {
+    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    const first = this.#transport.firstReady;
+    if (first !== undefined) await this.#bounded(op, first);
+    let masters: Awaited<ReturnType<RedisTransport['masters']>>;
+    try {
+      masters = await this.#bounded(op, this.#transport.masters());
+    } catch (err) {
+      throw toStoreError(err, `${this.name}.${op}`);
+    }
+    await Promise.all(
+      masters.map(async (send) => {
+        let cursor = '0';
+        do {
+          const reply = (await this.#bounded(
+            op,
+            send(['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT], BUFFERS).catch((err: unknown) => {
+              throw toStoreError(err, `${this.name}.${op}`);
+            }),
+          )) as [Buffer, Buffer[]];
+          cursor = reply[0].toString();
+          if (reply[1].length > 0) await onPage(reply[1]);
+        } while (cursor !== '0');
+      }),
+    );
+  }
+
+  async incr(key: string, by = 1): Promise<number> {
+    if (!Number.isInteger(by)) throw new TypeError(`Expected \`by\` to be an integer, got ${by}`);
+    const k = this.#k(key);
+    return Number(await this.#send('incr', k, false, ['INCRBY', k, String(by)]));
+  }
+
+  async setMax(key: string, value: number, ttlMs?: number): Promise<number> {
+    if (!Number.isFinite(value))
+      throw new TypeError(`Expected \`value\` to be a finite number, got ${value}`);
+    const ttl = ttlMs === undefined ? '' : String(Math.ceil(ttlMs));
+    return Number(await this.#script('setMax', SET_MAX, [this.#k(key)], [String(value), ttl]));
+  }
+
+  async getNumbers(keys: readonly string[]): Promise<number[]> {
+    const out = new Array<number>(keys.length).fill(0);
+    const indexed = keys.map((key, i) => ({ k: this.#k(key), i }));
+    await this.#perSlot(
+      indexed,
+      (e) => e.k,
+      async (group) => {
+        const replies = (await this.#send('getNumbers', group[0]!.k, true, [
+          'MGET',
+          ...group.map((e) => e.k),
+        ])) as Array<string | null>;
+        for (let j = 0; j < group.length; j++) {
+          const n = Number(replies[j] ?? 0);
+          out[group[j]!.i] = Number.isFinite(n) ? n : 0;
+        }
+      },
+    );
+    return out;
+  }
+
+  createBus(channel: string): Bus {
+    if (typeof channel !== 'string' || channel.length === 0) {
+      throw new TypeError('Expected `channel` to be a non-empty string');
+    }
+    return this.#adopt(new RedisBus(this.#runner(), this.#prefix + channel));
+  }
+
+  createLock(prefix: string): DistributedLock {
+    if (typeof prefix !== 'string') throw new TypeError('Expected `prefix` to be a string');
+    return this.#adopt(new RedisLock(this.#runner(), prefix));
+  }
+
+  #adopt<T extends { close(): Promise<void> }>(child: T): T {
+    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    this.#children.add(child);
+    return child;
+  }
+
+  #runner(): RedisRunner {
+    return {
+      name: this.name,
+      prefix: this.#prefix,
+      lockPollMs: this.#options.lockPollMs,
+      fenceTtlMs: this.#options.fenceTtlMs,
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      clustered: this.#transport.clustered,
+      command: (op, key, args) => this.#send(op, key, false, args),
+      script: (op, script, keys, args) => this.#script(op, script, keys, args),
+      subscriber: (attempt) => this.#transport.subscriber(attempt),
+      reportError: (err) => this.#connectionError(err),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#children].map((c) => c.close()));
+    this.#children.clear();
+    await this.#transport.close();
+  }
+}

@@ -1,0 +1,49 @@
+import { createClient } from '@redis/client';
+import { InvalidOptionError } from '../../errors.js';
+import { describe } from '../../internal/asserts.js';
+import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
+import { ClientTransport, type RedisClientLike, reconnectStrategy } from './redis-transport.js';
+
+/** How a {@link RedisStore} reaches its server: a URL (the store owns the client) or a client of yours. */
+export type RedisStoreConnection = { url: string } | { client: RedisClientLike };
+
+/**
+ * A `Store` over a standalone Redis server (node-redis v5+ client), holding bytes under prefixed keys.
+ *
+ * With `{ url }` the store creates its client and sets it up to fail fast: no offline queue (a command
+ * while disconnected rejects at once), a bounded connect timeout, and a capped-backoff reconnect strategy
+ * that never gives up; `close()` quits it. With `{ client }` it borrows yours (connecting it if it is not
+ * open) and leaves it open on `close()`; give it `disableOfflineQueue: true` to fail fast too.
+ *
+ * Every failure rejects with a `StoreError` (`StoreTimeoutError` after `commandTimeoutMs`, `ClosedError`
+ * after `close()`); connection errors are counted and passed to `onError`, never thrown.
+ *
+ * @example
+ * const store = new RedisStore({ url: 'redis://127.0.0.1:6379' }, { prefix: 'app:' });
+ * await store.set('user:1', new TextEncoder().encode('{"name":"Ada"}'), 60_000);
+ */
+export class RedisStore extends RedisStoreBase {
+  constructor(connection: RedisStoreConnection, options: RedisStoreOptions = {}) {
+    const resolved = resolveRedisOptions(options);
+    super(resolved, 'redis', (settings, onError) => {
+      if (typeof connection !== 'object' || connection === null) {
+        throw new InvalidOptionError(`Expected \`{ url }\` or \`{ client }\`, got ${describe(connection)}`);
+      }
+      if ('client' in connection) return new ClientTransport(connection.client, false, settings, onError);
+      if (typeof connection.url !== 'string') {
+        throw new InvalidOptionError(
+          `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
+        );
+      }
+      const client = createClient({
+        url: connection.url,
+        disableOfflineQueue: true,
+        socket: {
+          connectTimeout: settings.connectTimeoutMs,
+          reconnectStrategy: reconnectStrategy(settings.maxReconnectDelayMs),
+        },
+      }) as unknown as RedisClientLike;
+      return new ClientTransport(client, true, settings, onError);
+    });
+  }
+}

@@ -1,0 +1,152 @@
+import { StoreError } from '../../errors.js';
+import type { RedisRunner } from './redis-store-base.js';
+import type { RedisClientLike } from './redis-transport.js';
+
+/** Connection errors in a row after which a cluster subscriber moves to the next master. */
+const ROTATE_AFTER_ERRORS = 3;
+
+/**
+ * One channel subscribed on a dedicated connection (a subscribed connection cannot send other commands).
+ *
+ * node-redis re-subscribes by itself when the connection comes back; this class turns every such recovery
+ * into an `onReset` call, because messages published during the cut are lost (pub/sub is at-most-once).
+ * On a cluster the channel is an ordinary (not sharded) channel: PUBLISH is broadcast to every node, so one
+ * subscriber on any master hears it; after repeated connection errors it moves to the next master.
+ */
+export class RedisSubscription {
+  readonly #runner: RedisRunner;
+  readonly #channel: string;
+  readonly #onMessage: (message: string) => void;
+  readonly #onReset: () => void;
+  #client: RedisClientLike | undefined;
+  #started: Promise<void> | undefined;
+  #resolveStarted: (() => void) | undefined;
+  #attempt = 0;
+  #needsReset = false;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    runner: RedisRunner,
+    channel: string,
+    onMessage: (message: string) => void,
+    onReset: () => void,
+  ) {
+    this.#runner = runner;
+    this.#channel = channel;
+    this.#onMessage = onMessage;
+    this.#onReset = onReset;
+  }
+
+  /** True while the channel is subscribed on a ready connection. */
+  get active(): boolean {
+    return this.#resolveStarted === undefined && this.#client?.isReady === true;
+  }
+
+  /**
+   * Starts the subscription (idempotent) and resolves once it is active. Rejects with a `StoreError` after
+   * the connect timeout, but keeps trying in the background; a later success then calls `onReset`.
+   */
+  start(): Promise<void> {
+    if (this.#closed) return Promise.reject(new StoreError('subscription is closed'));
+    if (this.#started === undefined) {
+      this.#started = new Promise<void>((resolve) => {
+        this.#resolveStarted = resolve;
+      });
+      this.#dial();
+    }
+    const timeoutMs = this.#runner.connectTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#needsReset = true;
+        reject(new StoreError(`Redis subscription to \`${this.#channel}\` not ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      void this.#started?.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  #dial(): void {
+    if (this.#closed) return;
+    const attempt = this.#attempt++;
+    this.#runner.subscriber(attempt).then(
+      (client) => this.#use(client),
+      (err: unknown) => {
+        this.#runner.reportError(err);
+        this.#later(() => this.#dial());
+      },
+    );
+  }
+
+  #later(fn: () => void): void {
+    if (this.#closed) return;
+    this.#retry = setTimeout(fn, Math.min(50 * this.#attempt, 500));
+    this.#retry.unref();
+  }
+
+  #use(client: RedisClientLike): void {
+    if (this.#closed) {
+      client.destroy();
+      return;
+    }
+    this.#client = client;
+    let subscribed = false;
+    let errors = 0;
+    client.on('error', (err: unknown) => {
+      if (this.#client !== client) return;
+      this.#runner.reportError(err);
+      if (!client.isReady && this.#runner.clustered && ++errors >= ROTATE_AFTER_ERRORS) this.#replace(client);
+    });
+    client.on('ready', () => {
+      errors = 0;
+      // node-redis re-sent SUBSCRIBE during this reconnection's handshake: the channel is live again.
+      if (subscribed && this.#client === client) this.#reset();
+    });
+    client
+      .connect()
+      .then(() => client.subscribe(this.#channel, (message) => this.#onMessage(message)))
+      .then(
+        () => {
+          if (this.#client !== client) return;
+          subscribed = true;
+          if (this.#needsReset) this.#reset();
+          this.#resolveStarted?.();
+          this.#resolveStarted = undefined;
+        },
+        (err: unknown) => {
+          if (this.#client !== client || this.#closed) return;
+          this.#runner.reportError(err);
+          this.#replace(client);
+        },
+      );
+  }
+
+  #reset(): void {
+    this.#needsReset = false;
+    try {
+      this.#onReset();
+    } catch (err) {
+      this.#runner.reportError(err);
+    }
+  }
+
+  /** Drops `client` and dials a new subscriber (the next master on a cluster). */
+  #replace(client: RedisClientLike): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#needsReset = true;
+    client.destroy();
+    this.#later(() => this.#dial());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    const client = this.#client;
+    this.#client = undefined;
+    client?.destroy();
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The connection layer shared by the Redis stores: one interface over a standalone node-redis client and a
+ * Redis Cluster client, fail-fast client settings, and the mapping of client errors to {@link StoreError}.
+ */
+import { RESP_TYPES, type RedisArgument } from '@redis/client';
+import { isCacheError, StoreError } from '../../errors.js';
+
+/** The node-redis command options the stores pass (a subset of `CommandOptions`). */
+interface CommandOptionsLike {
+  typeMapping?: Record<number, unknown>;
+}
+
+/** The parts of a node-redis v5+ standalone client (`createClient()`) the stores use. */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  sendCommand(args: readonly RedisArgument[], options?: CommandOptionsLike): Promise<unknown>;
+  duplicate(): RedisClientLike;
+  subscribe(channels: string, listener: (message: string, channel: string) => void): Promise<void>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** A master node of a cluster as node-redis lists it. */
+export interface RedisClusterNodeLike {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The parts of a node-redis v5+ cluster client (`createCluster()`) the stores use. */
+export interface RedisClusterLike {
+  connect(): Promise<unknown>;
+  sendCommand(
+    firstKey: RedisArgument | undefined,
+    isReadonly: boolean | undefined,
+    args: readonly RedisArgument[],
+    options?: CommandOptionsLike,
+  ): Promise<unknown>;
+  readonly masters: readonly RedisClusterNodeLike[];
+  nodeClient(node: never): Promise<RedisClientLike>;
+  close(): Promise<void>;
+  destroy(): void;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  off(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** Replies of blob strings as Buffers (values are bytes, never decoded as UTF-8). */
+export const BUFFERS: CommandOptionsLike = Object.freeze({
+  typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer },
+});
+
+/** Sends a command to the master of one slot, or to one master. */
+export type NodeSender = (args: readonly RedisArgument[], options?: CommandOptionsLike) => Promise<unknown>;
+
+/**
+ * What the stores need from a connection: send a command (routed by key on a cluster), reach every
+ * master (SCAN), make subscriber connections, and replace a connection that stopped answering.
+ */
+export interface RedisTransport {
+  /** True for a Redis Cluster: multi-key commands must stay within one slot. */
+  readonly clustered: boolean;
+  /** Pending while the first connection is being made; `undefined` once it was ready once. */
+  readonly firstReady: Promise<void> | undefined;
+  send(
+    key: RedisArgument | undefined,
+    readonly: boolean,
+    args: readonly RedisArgument[],
+    options?: CommandOptionsLike,
+  ): Promise<unknown>;
+  /** One sender per master node. */
+  masters(): Promise<NodeSender[]>;
+  /** A new, unconnected connection for SUBSCRIBE; `attempt` rotates cluster nodes. */
+  subscriber(attempt: number): Promise<RedisClientLike>;
+  /** Drops a connection that stopped answering and dials a new one (only for clients the store created). */
+  recycle(): void;
+  close(): Promise<void>;
+}
+
+/** Fail-fast settings for connections the stores create. */
+export interface ConnectionSettings {
+  connectTimeoutMs: number;
+  maxReconnectDelayMs: number;
+}
+
+/**
+ * A reconnect strategy with capped exponential backoff and jitter that never gives up: a store outlives any
+ * outage of its server.
+ */
+export function reconnectStrategy(maxDelayMs: number): (retries: number) => number {
+  return (retries) => Math.round(Math.min(25 * 2 ** retries, maxDelayMs) * (0.75 + Math.random() * 0.5));
+}
+
+/** Wraps anything a client throws into a {@link StoreError} (cache errors pass through unchanged). */
+export function toStoreError(err: unknown, what: string): StoreError {
+  if (isCacheError(err) && err instanceof StoreError) return err;
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new StoreError(`${what} failed: ${message}`, { cause: err });
+}
+
+/** True for an error reply of the server (the connection itself is healthy). */
+export function isServerReply(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'SimpleError' || err.name === 'BlobError');
+}
+
+type Listener = (...args: never[]) => void;
+
+/**
+ * Watches a client: counts and reports its `error` events (so none crashes the process), and, for a client
+ * the store owns, drops a connection whose handshake does not finish within the connect timeout (a
+ * half-open socket would otherwise wait forever).
+ */
+class ClientWatch {
+  readonly #client: RedisClientLike;
+  readonly #listeners: Array<[string, Listener]> = [];
+  #handshake: NodeJS.Timeout | undefined;
+
+  constructor(
+    client: RedisClientLike,
+    onError: (err: unknown) => void,
+    onReady: () => void,
+    handshakeTimeout?: { ms: number; expired: () => void },
+  ) {
+    this.#client = client;
+    this.#on('error', (err: unknown) => onError(err));
+    this.#on('ready', () => {
+      clearTimeout(this.#handshake);
+      onReady();
+    });
+    if (handshakeTimeout !== undefined) {
+      this.#on('connect', () => {
+        clearTimeout(this.#handshake);
+        this.#handshake = setTimeout(handshakeTimeout.expired, handshakeTimeout.ms);
+        this.#handshake.unref();
+      });
+    }
+  }
+
+  #on(event: string, listener: Listener): void {
+    this.#client.on(event, listener);
+    this.#listeners.push([event, listener]);
+  }
+
+  /** Removes the listeners; an `error` sink stays so a late error of a dropped client is never fatal. */
+  stop(keepErrorSink: boolean): void {
+    clearTimeout(this.#handshake);
+    for (const [event, listener] of this.#listeners) this.#client.off(event, listener);
+    if (keepErrorSink) this.#client.on('error', () => {});
+  }
+}
+
+/** A standalone server: one multiplexed client (auto-pipelined), owned or borrowed. */
+export class ClientTransport implements RedisTransport {
+  readonly clustered = false;
+  firstReady: Promise<void> | undefined;
+  #client: RedisClientLike;
+  #watch: ClientWatch;
+  readonly #owned: boolean;
+  readonly #settings: ConnectionSettings;
+  readonly #onError: (err: unknown) => void;
+  #resolveReady: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    client: RedisClientLike,
+    owned: boolean,
+    settings: ConnectionSettings,
+    onError: (err: unknown) => void,
+  ) {
+    this.#client = client;
+    this.#owned = owned;
+    this.#settings = settings;
+    this.#onError = onError;
+    this.firstReady = client.isReady
+      ? undefined
+      : new Promise<void>((resolve) => {
+          this.#resolveReady = resolve;
+        });
+    this.#watch = this.#watchClient(client);
+    if (!client.isOpen) this.#connect(client);
+  }
+
+  #watchClient(client: RedisClientLike): ClientWatch {
+    return new ClientWatch(
+      client,
+      this.#onError,
+      () => {
+        this.#resolveReady?.();
+        this.#resolveReady = undefined;
+        this.firstReady = undefined;
+      },
+      this.#owned
+        ? {
+            ms: this.#settings.connectTimeoutMs,
+            expired: () => {
+              this.#onError(new StoreError('Redis handshake did not finish within the connect timeout'));
+              this.recycle();
+            },
+          }
+        : undefined,
+    );
+  }
+
+  #connect(client: RedisClientLike): void {
+    client.connect().catch((err: unknown) => {
+      if (!this.#closed) this.#onError(err);
+    });
+  }
+
+  send(
+    _key: RedisArgument | undefined,
+    _readonly: boolean,
+    args: readonly RedisArgument[],
+    options?: CommandOptionsLike,
+  ): Promise<unknown> {
+    return this.#client.sendCommand(args, options);
+  }
+
+  async masters(): Promise<NodeSender[]> {
+    return [(args, options) => this.#client.sendCommand(args, options)];
+  }
+
+  async subscriber(): Promise<RedisClientLike> {
+    return this.#client.duplicate();
+  }
+
+  recycle(): void {
+    if (!this.#owned || this.#closed) return;
+    const old = this.#client;
+    this.#watch.stop(true);
+    this.#client = old.duplicate();
+    this.#watch = this.#watchClient(this.#client);
+    this.#connect(this.#client);
+    old.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watch.stop(this.#owned);
+    if (!this.#owned) return;
+    try {
+      if (this.#client.isReady) await this.#client.close();
+      else this.#client.destroy();
+    } catch {
+      this.#client.destroy();
+    }
+  }
+}
+
+/** A Redis Cluster client, owned or borrowed; commands are routed by the slot of their first key. */
+export class ClusterTransport implements RedisTransport {
+  readonly clustered = true;
+  firstReady: Promise<void> | undefined;
+  readonly #cluster: RedisClusterLike;
+  readonly #owned: boolean;
+  readonly #settings: ConnectionSettings;
+  readonly #onError: (err: unknown) => void;
+  readonly #errorListener: Listener;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    cluster: RedisClusterLike,
+    owned: boolean,
+    connected: boolean,
+    settings: ConnectionSettings,
+    onError: (err: unknown) => void,
+  ) {
+    this.#cluster = cluster;
+    this.#owned = owned;
+    this.#settings = settings;
+    this.#onError = onError;
+    this.#errorListener = (err: unknown) => onError(err);
+    cluster.on('error', this.#errorListener);
+    this.firstReady = connected ? undefined : new Promise<void>((resolve) => this.#connect(resolve, 0));
+  }
+
+  /** Discovers the topology, retrying with capped backoff until it works or the store closes. */
+  #connect(resolve: () => void, attempt: number): void {
+    this.#cluster.connect().then(
+      () => {
+        this.firstReady = undefined;
+        resolve();
+      },
+      (err: unknown) => {
+        if (this.#closed) return;
+        this.#onError(err);
+        this.#retry = setTimeout(
+          () => this.#connect(resolve, attempt + 1),
+          reconnectStrategy(this.#settings.maxReconnectDelayMs)(attempt),
+        );
+        this.#retry.unref();
+      },
+    );
+  }
+
+  send(
+    key: RedisArgument | undefined,
+    readonly: boolean,
+    args: readonly RedisArgument[],
+    options?: CommandOptionsLike,
+  ): Promise<unknown> {
+    return this.#cluster.sendCommand(key, readonly, args, options);
+  }
+
+  async masters(): Promise<NodeSender[]> {
+    const clients = await Promise.all(this.#cluster.masters.map((m) => this.#cluster.nodeClient(m as never)));
+    return clients.map((c) => (args, options) => c.sendCommand(args, options));
+  }
+
+  async subscriber(attempt: number): Promise<RedisClientLike> {
+    const masters = this.#cluster.masters;
+    if (masters.length === 0) throw new StoreError('Redis Cluster has no known master');
+    const node = masters[attempt % masters.length]!;
+    return (await this.#cluster.nodeClient(node as never)).duplicate();
+  }
+
+  recycle(): void {
+    // Node connections of a cluster reconnect by themselves; a blackholed node is bounded by the
+    // per-command timeout only (the cluster client offers no way to drop one node's socket).
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retry);
+    if (!this.#owned) {
+      this.#cluster.off('error', this.#errorListener);
+      return;
+    }
+    try {
+      await this.#cluster.close();
+    } catch {
+      this.#cluster.destroy();
+    }
+  }
+}
