@@ -3,6 +3,9 @@ import { type Clock, systemClock } from '../internal/clock.js';
 import { globToRegExp } from '../internal/glob.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../stores/store.js';
 
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
 /**
  * A `Store` over an in-process Map: the reference implementation of the store contract, and a stand-in
  * L2 for users' unit tests (wrap it in `chaosStore` to inject latency and failures).
@@ -13,7 +16,7 @@ export class MapStore implements Store {
     ttl: true,
     scan: true,
     maxValueBytes: Number.POSITIVE_INFINITY,
-    scripts: false,
+    scripts: true,
     pubsub: false,
     locks: false,
   });
@@ -85,6 +88,29 @@ export class MapStore implements Store {
   async *scan(glob: string): AsyncIterable<string> {
     const re = globToRegExp(glob);
     for (const key of [...this.#map.keys()]) if (re.test(key) && this.#live(key) !== undefined) yield key;
+  }
+
+  async incr(key: string, by = 1): Promise<number> {
+    const next = (await this.#number(key)) + by;
+    await this.set(key, enc.encode(String(next)));
+    return next;
+  }
+
+  async setMax(key: string, value: number, ttlMs?: number): Promise<number> {
+    const current = await this.#number(key);
+    if (value <= current) return current;
+    await this.set(key, enc.encode(String(value)), ttlMs);
+    return value;
+  }
+
+  async getNumbers(keys: readonly string[]): Promise<number[]> {
+    return Promise.all(keys.map((k) => this.#number(k)));
+  }
+
+  async #number(key: string): Promise<number> {
+    const raw = this.#live(key)?.value;
+    const n = raw === undefined ? 0 : Number(dec.decode(raw));
+    return Number.isFinite(n) ? n : 0;
   }
 
   async close(): Promise<void> {

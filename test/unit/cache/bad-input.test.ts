@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../../../src/cache.js';
+import {
+  ClosedError,
+  InvalidKeyError,
+  InvalidOptionError,
+  isCacheError,
+  SerializationError,
+} from '../../../src/errors.js';
+import { encodeEnvelope } from '../../../src/internal/envelope.js';
+import { jsonSerializer } from '../../../src/internal/serializer.js';
+import { MapStore } from '../../../src/testing/map-store.js';
+
+const circular: Record<string, unknown> = { a: 1 };
+circular.self = circular;
+
+describe('bad keys', () => {
+  const cache = new Cache();
+  it.each([
+    ['an empty key', ''],
+    ['a number', 42],
+    ['null', null],
+    ['undefined', undefined],
+    ['an object', { k: 1 }],
+    ['a symbol', Symbol('k')],
+    ['a key over maxKeyLength', 'x'.repeat(1025)],
+  ])('rejects %s with InvalidKeyError', async (_name, key) => {
+    const err = await cache.get(key as string).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidKeyError);
+    expect((err as InvalidKeyError).code).toBe('ERR_CACHE_INVALID_KEY');
+    await expect(cache.set(key as string, 1)).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(cache.getOrSet(key as string, async () => 1)).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it('accepts keys with glob, hash-tag, unicode and whitespace characters', async () => {
+    for (const key of ['a*b?[c]', '{tag}:x', 'ключ 🔑', ' spaced ', 'x'.repeat(1024)]) {
+      await cache.set(key, key);
+      expect(await cache.get(key)).toBe(key);
+    }
+  });
+
+  it('rejects a non-array to getMany', async () => {
+    await expect(cache.getMany('a' as unknown as string[])).rejects.toThrow(TypeError);
+  });
+});
+
+describe('values that cannot be serialized', () => {
+  const cache = new Cache({ l2: new MapStore() });
+  it.each([
+    ['a function', () => 1],
+    ['a symbol', Symbol('s')],
+    ['a bigint', 10n],
+    ['a circular object', circular],
+    ['a nested function', { a: { b: () => 1 } }],
+    ['a nested bigint', [1, 2n]],
+    ['a nested symbol', { s: Symbol('x') }],
+  ])('rejects %s with SerializationError and writes nothing', async (_name, value) => {
+    const err = await cache.set('bad', value).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SerializationError);
+    expect(isCacheError(err)).toBe(true);
+    expect(await cache.get('bad')).toBeUndefined();
+    await expect(cache.getOrSet('bad2', async () => value)).rejects.toBeInstanceOf(SerializationError);
+    expect(await cache.get('bad2')).toBeUndefined();
+  });
+
+  it('rejects undefined values with a message that says what to do', async () => {
+    await expect(cache.set('u', undefined)).rejects.toThrow(/use delete\(\), or cache `null`/);
+  });
+
+  it('error messages name the problem', () => {
+    expect(() => jsonSerializer.serialize({ a: 1n })).toThrow('Cannot serialize a bigint at key `a` as JSON');
+  });
+});
+
+describe('corrupted stored bytes are counted misses', () => {
+  it.each([
+    ['foreign text', new TextEncoder().encode('hello, not ours')],
+    ['empty bytes', new Uint8Array(0)],
+    [
+      'a truncated envelope',
+      encodeEnvelope(
+        {
+          value: 1,
+          createdAt: 1,
+          expiresAt: 9e15,
+          staleUntil: 9e15,
+          delta: 0,
+          sliding: 0,
+          maxAgeAt: Infinity,
+          tags: ['a'],
+          version: undefined,
+        },
+        new TextEncoder().encode('{"x":1}'),
+      ).subarray(0, 40),
+    ],
+    [
+      'a valid header with invalid JSON',
+      encodeEnvelope(
+        {
+          value: 1,
+          createdAt: 1,
+          expiresAt: 9e15,
+          staleUntil: 9e15,
+          delta: 0,
+          sliding: 0,
+          maxAgeAt: Infinity,
+          tags: undefined,
+          version: undefined,
+        },
+        new TextEncoder().encode('{nope'),
+      ),
+    ],
+    ['an unknown envelope format', new Uint8Array([0x53, 0x43, 99, 0, ...new Array(40).fill(0)])],
+    [
+      'invalid UTF-8',
+      encodeEnvelope(
+        {
+          value: 1,
+          createdAt: 1,
+          expiresAt: 9e15,
+          staleUntil: 9e15,
+          delta: 0,
+          sliding: 0,
+          maxAgeAt: Infinity,
+          tags: undefined,
+          version: undefined,
+        },
+        new Uint8Array([0xff, 0xfe, 0xfd]),
+      ),
+    ],
+  ])('%s', async (_name, bytes) => {
+    const l2 = new MapStore();
+    const cache = new Cache({ l2, l1: false, prefix: 'p:' });
+    const errors: string[] = [];
+    cache.on('error', (e) => errors.push(e.operation));
+    await l2.set('p:k', bytes);
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.getOrSet('k', async () => 'loaded')).toBe('loaded');
+    expect(cache.stats().corrupt).toBe(2);
+    expect(errors).toEqual(['decode', 'decode']);
+    expect(await cache.get('k')).toBe('loaded');
+  });
+
+  it('drops __proto__ keys from stored JSON', () => {
+    const v = jsonSerializer.deserialize(
+      new TextEncoder().encode('{"__proto__":{"polluted":true},"a":1}'),
+    ) as Record<string, unknown>;
+    expect(v.a).toBe(1);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+  });
+});
+
+describe('bad options', () => {
+  it.each([
+    ['an unknown option', { tll: 5 }, InvalidOptionError, /Unknown option `options.tll`/],
+    ['jitter above 0.9', { jitter: 2 }, RangeError, /jitter/],
+    ['negative grace', { grace: -5 }, RangeError, /grace/],
+    ['a non-integer maxEntries', { l1: { maxEntries: 1.5 } }, RangeError, /l1.maxEntries/],
+    ['soft timeout ≥ hard', { timeouts: { soft: 100, hard: 50 } }, InvalidOptionError, /soft/],
+    ['a bad serializer', { serializer: {} }, TypeError, /serializer/],
+    ['bus without pub/sub L2', { bus: true }, InvalidOptionError, /bus/],
+    ['a distributed lock without L2', { stampede: { distributed: true } }, InvalidOptionError, /stampede/],
+    ['no tier at all', { l1: false }, InvalidOptionError, /needs a tier/],
+    ['a non-store l2', { l2: { get: 1 } }, TypeError, /l2/],
+    ['an invalid beta', { earlyRefresh: { beta: -1 } }, RangeError, /beta/],
+    ['a ttl profile of 0', { ttlProfiles: { a: 0 } }, RangeError, /ttlProfiles.a/],
+  ])('%s', (_name, options, Err, message) => {
+    expect(() => new Cache(options as never)).toThrow(Err);
+    expect(() => new Cache(options as never)).toThrow(message);
+  });
+
+  it('rejects bad per-call options', async () => {
+    const cache = new Cache();
+    await expect(cache.set('k', 1, { tags: 'x' as unknown as string[] })).rejects.toThrow(TypeError);
+    await expect(cache.set('k', 1, { tags: [''] })).rejects.toThrow(InvalidOptionError);
+    await expect(cache.set('k', 1, { version: {} as unknown as string })).rejects.toThrow(TypeError);
+    await expect(cache.set('k', 1, { nope: 1 } as never)).rejects.toThrow(/Unknown option `options.nope`/);
+    await expect(cache.getOrSet('k', 'notfn' as never)).rejects.toThrow(/loader/);
+    expect(() => cache.namespace('bad name!')).toThrow(InvalidOptionError);
+    await expect(cache.invalidatePattern('')).rejects.toThrow(TypeError);
+    await expect(cache.invalidateTags('t' as never)).rejects.toThrow(TypeError);
+  });
+
+  it('rejects calls after close', async () => {
+    const cache = new Cache();
+    await cache.close();
+    await expect(cache.get('k')).rejects.toBeInstanceOf(ClosedError);
+    await expect(cache.getOrSet('k', async () => 1)).rejects.toBeInstanceOf(ClosedError);
+  });
+});

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../../../src/cache.js';
+import { LoaderTimeoutError } from '../../../src/errors.js';
+import { ManualClock, sleep } from '../../helpers/clock.js';
+
+describe('stale-while-revalidate', () => {
+  it('returns the expired value at once and refreshes it in the background, once', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, staleWhileRevalidate: 5000 });
+    let n = 0;
+    let release: () => void = () => {};
+    const loader = async () => {
+      n++;
+      if (n > 1) await new Promise<void>((r) => (release = r));
+      return `v${n}`;
+    };
+    expect(await cache.getOrSet('k', loader)).toBe('v1');
+    clock.advance(1500);
+    const during = await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet('k', loader)));
+    expect(during.every((v) => v === 'v1')).toBe(true);
+    expect(n).toBe(2);
+    release();
+    await sleep(5);
+    expect(await cache.getOrSet('k', loader)).toBe('v2');
+    expect(n).toBe(2);
+    expect(cache.stats().stale.swr).toBe(20);
+    expect(cache.stats().loads.refreshes).toBe(1);
+  });
+
+  it('does not serve past the window', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, staleWhileRevalidate: 500 });
+    let n = 0;
+    await cache.getOrSet('k', async () => ++n);
+    clock.advance(1600);
+    expect(await cache.getOrSet('k', async () => ++n)).toBe(2);
+  });
+});
+
+describe('fail-safe (grace)', () => {
+  it('serves the graced value when the loader throws, and throttles retries', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 60_000, graceBackoff: 5000 });
+    const events: string[] = [];
+    cache.on('stale', (e) => events.push(e.reason));
+    let calls = 0;
+    let fail = false;
+    const loader = async () => {
+      calls++;
+      if (fail) throw new Error('source down');
+      return 'good';
+    };
+    await cache.getOrSet('k', loader);
+    fail = true;
+    clock.advance(2000);
+    expect(await cache.getOrSet('k', loader)).toBe('good');
+    expect(calls).toBe(2);
+    clock.advance(1000);
+    expect(await cache.getOrSet('k', loader)).toBe('good');
+    expect(calls).toBe(2);
+    clock.advance(5000);
+    expect(await cache.getOrSet('k', loader)).toBe('good');
+    expect(calls).toBe(3);
+    expect(cache.stats().stale.failSafe).toBe(2);
+    expect(events).toEqual(['fail-safe', 'fail-safe']);
+  });
+
+  it('rethrows when no graced value exists or grace has passed', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 1000 });
+    await cache.getOrSet('k', async () => 'v');
+    clock.advance(2500);
+    await expect(cache.getOrSet('k', async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(cache.getOrSet('other', async () => Promise.reject(new Error('y')))).rejects.toThrow('y');
+  });
+
+  it('never serves a tag-invalidated value from grace', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 60_000 });
+    await cache.getOrSet('k', async () => 'old', { tags: ['t'] });
+    await cache.invalidateTags(['t']);
+    await expect(
+      cache.getOrSet('k', async () => Promise.reject(new Error('down')), { tags: ['t'] }),
+    ).rejects.toThrow('down');
+  });
+});
+
+describe('loader timeouts', () => {
+  it('soft timeout serves stale while the slow load finishes in the background and fills the cache', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 60_000, timeouts: { soft: 20 } });
+    await cache.getOrSet('k', async () => 'old');
+    clock.advance(1500);
+    const slow = async () => {
+      await sleep(120);
+      return 'new';
+    };
+    const t0 = Date.now();
+    expect(await cache.getOrSet('k', slow)).toBe('old');
+    expect(Date.now() - t0).toBeLessThan(110);
+    expect(cache.stats().stale.softTimeout).toBe(1);
+    await sleep(150);
+    expect(await cache.get('k')).toBe('new');
+  });
+
+  it('soft timeout without a stale value waits for the loader', async () => {
+    const cache = new Cache({ timeouts: { soft: 10 } });
+    expect(
+      await cache.getOrSet('k', async () => {
+        await sleep(40);
+        return 'v';
+      }),
+    ).toBe('v');
+  });
+
+  it('hard timeout rejects with LoaderTimeoutError and aborts the loader signal', async () => {
+    const cache = new Cache({ timeouts: { hard: 30 } });
+    let aborted = false;
+    const err = await cache
+      .getOrSet('k', async ({ signal }) => {
+        signal.addEventListener('abort', () => {
+          aborted = true;
+        });
+        await sleep(200);
+        return 'late';
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoaderTimeoutError);
+    expect((err as LoaderTimeoutError).code).toBe('ERR_CACHE_LOADER_TIMEOUT');
+    expect(aborted).toBe(true);
+    expect(cache.stats().loads.timeouts).toBe(1);
+    await sleep(200);
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('hard timeout with a graced value serves it (fail-safe)', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 60_000 });
+    await cache.getOrSet('k', async () => 'old');
+    clock.advance(2000);
+    const v = await cache.getOrSet('k', () => sleep(300).then(() => 'new'), { timeouts: { hard: 20 } });
+    expect(v).toBe('old');
+    expect(cache.stats().stale.failSafe).toBe(1);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { Cache } from '../../../src/cache.js';
+import { chaosStore } from '../../../src/testing/chaos-store.js';
+import { MapStore } from '../../../src/testing/map-store.js';
+import { ManualClock } from '../../helpers/clock.js';
+
+describe('L1 + L2', () => {
+  it('an L2 hit back-fills L1, and L1 never outlives the L2 entry', async () => {
+    const clock = new ManualClock();
+    const l2 = new MapStore({ clock });
+    const writer = new Cache({ l2, clock, ttl: 10_000 });
+    const reader = new Cache({ l2, clock, ttl: 60_000 });
+    await writer.set('k', 'v');
+    clock.advance(6000);
+    expect(await reader.get('k')).toBe('v');
+    expect(reader.stats().tiers.l2.hits).toBe(1);
+    expect(await reader.get('k')).toBe('v');
+    expect(reader.stats().tiers.l1.hits).toBe(1);
+    clock.advance(4001);
+    expect(await reader.get('k')).toBeUndefined();
+  });
+
+  it('caps L1 life with the per-tier ttl', async () => {
+    const clock = new ManualClock();
+    const l2 = new MapStore({ clock });
+    const cache = new Cache({ l2, clock, ttl: 60_000, l1: { maxEntries: 100, ttl: 1000 } });
+    await cache.set('k', 'v');
+    await l2.set('sc:k', (await l2.get('sc:k'))!);
+    clock.advance(1500);
+    expect(await cache.get('k')).toBe('v');
+    expect(cache.stats().tiers.l2.hits).toBe(1);
+  });
+
+  it('serves from L1 and the loader when L2 fails, counting errors', async () => {
+    const { store, controls } = chaosStore(new MapStore());
+    const cache = new Cache({ l2: store, circuitBreaker: { failures: 3, resetMs: 60_000 } });
+    const errors: string[] = [];
+    cache.on('error', (e) => errors.push(e.error.name));
+    await cache.set('warm', 1);
+    controls.failRate = 1;
+    expect(await cache.get('warm')).toBe(1);
+    expect(await cache.getOrSet('cold', async () => 2)).toBe(2);
+    expect(await cache.getMany(['warm', 'cold', 'none'])).toEqual([1, 2, undefined]);
+    await cache.set('x', 3);
+    expect(await cache.get('x')).toBe(3);
+    expect(cache.stats().tiers.l2.errors).toBeGreaterThanOrEqual(3);
+    expect(cache.stats().l2CircuitOpen).toBe(true);
+    const callsWhenOpen = controls.calls;
+    await cache.getOrSet('cold2', async () => 4);
+    expect(controls.calls).toBe(callsWhenOpen);
+    expect(errors).toContain('CircuitOpenError');
+  });
+
+  it('bounds a hanging L2 by the per-operation timeout', async () => {
+    const { store, controls } = chaosStore(new MapStore());
+    const cache = new Cache({ l2: store, l2Timeout: 30 });
+    controls.hang = true;
+    const t0 = Date.now();
+    expect(await cache.getOrSet('k', async () => 'v')).toBe('v');
+    expect(Date.now() - t0).toBeLessThan(500);
+    expect(cache.stats().tiers.l2.errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it('closes the circuit again after a successful probe', async () => {
+    const clock = new ManualClock();
+    const { store, controls } = chaosStore(new MapStore());
+    const cache = new Cache({ l2: store, clock, circuitBreaker: { failures: 2, resetMs: 1000 } });
+    controls.failRate = 1;
+    await cache.get('a');
+    await cache.get('b');
+    expect(cache.stats().l2CircuitOpen).toBe(true);
+    controls.failRate = 0;
+    clock.advance(1001);
+    await cache.get('c');
+    expect(cache.stats().l2CircuitOpen).toBe(false);
+  });
+
+  it('works with L2 only', async () => {
+    const cache = new Cache({ l2: new MapStore(), l1: false });
+    let n = 0;
+    expect(await cache.getOrSet('k', async () => ++n)).toBe(1);
+    expect(await cache.getOrSet('k', async () => ++n)).toBe(1);
+    expect(cache.stats().tiers.l2.hits).toBe(1);
+  });
+
+  it('an oversized value skips L1 but lands in L2', async () => {
+    const l2 = new MapStore();
+    const cache = new Cache({ l2, l1: { maxEntries: 10, maxBytes: 10_000, maxEntryBytes: 100 } });
+    const big = 'x'.repeat(1000);
+    const errors: string[] = [];
+    cache.on('error', (e) => errors.push(e.operation));
+    await cache.set('big', big);
+    expect(cache.stats().entries).toBe(0);
+    expect(await cache.get('big')).toBe(big);
+    expect(errors[0]).toBe('l1.set');
+  });
+});
+
+describe('stats and events', () => {
+  it('counts hits, misses, loads and latency', async () => {
+    const cache = new Cache();
+    const seen: string[] = [];
+    cache.on('hit', () => seen.push('hit'));
+    cache.on('miss', () => seen.push('miss'));
+    cache.on('set', () => seen.push('set'));
+    await cache.getOrSet('a', async () => 1);
+    await cache.getOrSet('a', async () => 1);
+    await cache.get('b');
+    const s = cache.stats();
+    expect(s.hits).toBe(1);
+    expect(s.misses).toBe(2);
+    expect(s.hitRatio).toBeCloseTo(1 / 3);
+    expect(s.loads.calls).toBe(1);
+    expect(s.sets).toBe(1);
+    expect(s.entries).toBe(1);
+    expect(s.latency.get.count).toBe(3);
+    expect(s.latency.load.count).toBe(1);
+    expect(seen).toEqual(['miss', 'set', 'hit', 'miss']);
+  });
+
+  it('reports evictions and an evict event', async () => {
+    const cache = new Cache({ l1: { maxEntries: 2 } });
+    const evicted: string[] = [];
+    cache.on('evict', (e) => evicted.push(e.reason));
+    for (let i = 0; i < 5; i++) await cache.set(`k${i}`, i);
+    expect(cache.stats().evictions).toBe(3);
+    expect(cache.stats().entries).toBe(2);
+    expect(evicted).toEqual(['capacity', 'capacity', 'capacity']);
+  });
+
+  it('a throwing listener does not break the call', async () => {
+    const cache = new Cache();
+    cache.on('set', () => {
+      throw new Error('listener bug');
+    });
+    await expect(cache.set('k', 1)).resolves.toBeUndefined();
+    expect(await cache.get('k')).toBe(1);
+  });
+});

@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { escapeGlob, globToRegExp, isLiteralGlob } from '../../../src/internal/glob.js';
+
+describe('glob', () => {
+  it.each([
+    ['user:*', 'user:1', true],
+    ['user:*', 'user:', true],
+    ['user:*', 'users:1', false],
+    ['user:?', 'user:10', false],
+    ['h[ae]llo', 'hallo', true],
+    ['h[ae]llo', 'hillo', false],
+    ['h[^e]llo', 'hallo', true],
+    ['h[^e]llo', 'hello', false],
+    ['h[a-c]llo', 'hbllo', true],
+    ['h[a-c]llo', 'hdllo', false],
+    ['a\\*b', 'a*b', true],
+    ['a\\*b', 'axb', false],
+    ['a.b', 'axb', false],
+    ['(x)|y', '(x)|y', true],
+    ['line*', 'line\nbreak', true],
+    ['[', '[', true],
+  ])('%s matches %s: %s', (glob, key, expected) => {
+    expect(globToRegExp(glob).test(key)).toBe(expected);
+  });
+
+  it('an escaped literal matches exactly itself', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        const re = globToRegExp(escapeGlob(a));
+        expect(re.test(a)).toBe(true);
+        if (a !== b) expect(re.test(b)).toBe(false);
+        expect(isLiteralGlob(escapeGlob(a))).toBe(true);
+      }),
+    );
+  });
+
+  it('a prefix glob matches exactly the keys with that prefix', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (prefix, key) => {
+        expect(globToRegExp(`${escapeGlob(prefix)}*`).test(key)).toBe(key.startsWith(prefix));
+      }),
+    );
+  });
+});
