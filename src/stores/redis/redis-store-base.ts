@@ -329,7 +329,9 @@ export abstract class RedisStoreBase implements Store {
       keys.map((key) => this.#k(key)),
       (k) => k,
       async (group) => {
-        removed += (await this.#send('deleteMany', group[0], false, ['UNLINK', ...group])) as number;
+        // Groups run concurrently: read the sum only after the await.
+        const n = (await this.#send('deleteMany', group[0], false, ['UNLINK', ...group])) as number;
+        removed += n;
       },
     );
     return removed;
