@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RedisArgument, RedisClientType } from '@redis/client';
+import { RESP_TYPES, type RedisArgument, type RedisClientType } from '@redis/client';
 import { InvalidKeyError, isCacheError, StoreError, StoreTimeoutError } from '../../../errors.js';
 import { assertTtl, describe } from '../../../internal/asserts.js';
 
@@ -34,6 +34,15 @@ export const DEFAULT_PATTERN_TIMEOUT_MS = 1000;
  * (each routed by its key) and a `multi()` routed by the first key, so both are driven through this type.
  */
 export type Commands = RedisClientType;
+
+/**
+ * Reads bulk strings as Buffers (the view for values written by a serializer) and maps as `Map`s (so a
+ * hash field named `__proto__` stays a field).
+ */
+export const BYTES_MAPPING = Object.freeze({ [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.MAP]: Map });
+
+/** {@link Commands} whose bulk-string replies are Buffers. */
+export type BytesCommands = RedisClientType<{}, {}, {}, 3, typeof BYTES_MAPPING>;
 
 interface SendsOnClient {
   sendCommand(args: readonly RedisArgument[], options?: object): Promise<unknown>;
@@ -104,6 +113,7 @@ export function assertClient(value: unknown): RedisPatternClient {
  */
 export class PatternConnection {
   readonly commands: Commands;
+  readonly bytes: BytesCommands;
   readonly isCluster: boolean;
   readonly timeoutMs: number;
   readonly #client: RedisPatternClient;
@@ -115,6 +125,7 @@ export class PatternConnection {
     // One place where the loose public type meets node-redis' generics: with the default type mapping
     // forced, a standalone or cluster client answers every per-key command like a default client.
     this.commands = client.withTypeMapping({}) as Commands;
+    this.bytes = client.withTypeMapping(BYTES_MAPPING) as BytesCommands;
   }
 
   /** Runs `work`; rejects with `StoreTimeoutError` after `timeoutMs` and with `StoreError` on failure. */
@@ -122,8 +133,13 @@ export class PatternConnection {
     return bounded(operation, () => work(this.commands), timeoutMs);
   }
 
+  /** Like {@link run}, on the view whose bulk-string replies are Buffers. */
+  async runBytes<T>(operation: string, work: (bytes: BytesCommands) => Promise<T>) {
+    return bounded(operation, () => work(this.bytes), this.timeoutMs);
+  }
+
   /** Runs a script with EVALSHA, and with EVAL when the server does not have it cached (NOSCRIPT). */
-  async eval(operation: string, script: LuaScript, keys: readonly string[], args: readonly string[]) {
+  async eval(operation: string, script: LuaScript, keys: readonly string[], args: readonly RedisArgument[]) {
     const tail = [String(keys.length), ...keys, ...args];
     return bounded(
       operation,
@@ -156,7 +172,7 @@ export class PatternConnection {
     return dup;
   }
 
-  #send(firstKey: string | undefined, args: readonly string[]): Promise<unknown> {
+  #send(firstKey: string | undefined, args: readonly RedisArgument[]): Promise<unknown> {
     const options = { typeMapping: {} };
     return this.isCluster
       ? (this.#client as unknown as SendsOnCluster).sendCommand(firstKey, false, args, options)

@@ -1,5 +1,5 @@
 import { assertKnownKeys, assertTtl, describe } from '../../../internal/asserts.js';
-import { assertCodec, type Codec, decodeWith, encodeWith, jsonCodec } from './codec.js';
+import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
 import {
   assertClient,
   assertKey,
@@ -8,13 +8,14 @@ import {
   type RedisPatternClient,
   resolveTimeout,
 } from './connection.js';
+import { assertSerializer, decodeWith, encodeWith } from './serialization.js';
 
 /** Options of {@link RedisBatch}. */
-export interface RedisBatchOptions<T> extends PatternConnectionOptions {
+export interface RedisBatchOptions extends PatternConnectionOptions {
   /** Prepended to every key. @default '' */
   prefix?: string;
-  /** @default jsonCodec */
-  codec?: Codec<T>;
+  /** @default jsonSerializer */
+  serializer?: Serializer;
 }
 
 /** One entry of {@link RedisBatch.batchSet}. */
@@ -44,15 +45,15 @@ export interface BatchEntry<T> {
 export class RedisBatch<T> {
   readonly #conn: PatternConnection;
   readonly #prefix: string;
-  readonly #codec: Codec<T>;
+  readonly #serializer: Serializer;
 
-  constructor(client: RedisPatternClient, options: RedisBatchOptions<T> = {}) {
-    assertKnownKeys('options', options, ['prefix', 'codec', 'timeout']);
-    const { prefix = '', codec = jsonCodec as Codec<T>, timeout } = options;
+  constructor(client: RedisPatternClient, options: RedisBatchOptions = {}) {
+    assertKnownKeys('options', options, ['prefix', 'serializer', 'timeout']);
+    const { prefix = '', serializer = jsonSerializer, timeout } = options;
     if (typeof prefix !== 'string')
       throw new TypeError(`Expected \`prefix\` to be a string, got ${describe(prefix)}`);
     this.#prefix = prefix;
-    this.#codec = assertCodec('codec', codec);
+    this.#serializer = assertSerializer('serializer', serializer);
     this.#conn = new PatternConnection(assertClient(client), resolveTimeout(timeout));
   }
 
@@ -61,7 +62,7 @@ export class RedisBatch<T> {
     if (!Array.isArray(keys)) throw new TypeError(`Expected \`keys\` to be an array, got ${describe(keys)}`);
     const full = keys.map((key) => this.#prefix + assertKey('key', key));
     if (full.length === 0) return [];
-    const replies = await this.#conn.run('batch.get', async (c) => {
+    const replies = await this.#conn.runBytes('batch.get', async (c) => {
       if (this.#conn.isCluster) return Promise.all(full.map((key) => c.get(key)));
       const pipeline = c.multi();
       for (const key of full) pipeline.get(key);
@@ -70,7 +71,7 @@ export class RedisBatch<T> {
     return replies.map((raw, i) =>
       raw === null || raw === undefined
         ? undefined
-        : decodeWith(this.#codec, String(raw), `the value under \`${full[i]}\``),
+        : (decodeWith(this.#serializer, raw as Buffer, `the value under \`${full[i]}\``) as T),
     );
   }
 
@@ -86,7 +87,7 @@ export class RedisBatch<T> {
       assertKnownKeys(`entries[${i}]`, entry, ['key', 'value', 'ttl']);
       const key = this.#prefix + assertKey(`entries[${i}].key`, entry.key);
       const ttl = entry.ttl === undefined ? undefined : assertTtl(`entries[${i}].ttl`, entry.ttl);
-      const raw = encodeWith(this.#codec, entry.value, `the value for \`${key}\``);
+      const raw = encodeWith(this.#serializer, entry.value, `the value for \`${key}\``);
       return {
         key,
         raw,

@@ -1,5 +1,5 @@
 import { assertKnownKeys, assertTtl, describe } from '../../../internal/asserts.js';
-import { assertCodec, type Codec, decodeWith, encodeWith, jsonCodec } from './codec.js';
+import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
 import {
   assertClient,
   assertKey,
@@ -9,18 +9,19 @@ import {
   type RedisPatternClient,
   resolveTimeout,
 } from './connection.js';
+import { assertSerializer, decodeWith, encodeWith } from './serialization.js';
 
-/** Per-field codecs of a {@link RedisHash}. */
-export type HashFieldCodecs<T> = { [K in keyof T]?: Codec<T[K]> };
+/** Per-field serializers of a {@link RedisHash}. */
+export type HashFieldSerializers<T> = { [K in keyof T]?: Serializer };
 
 /** Options of {@link RedisHash}. */
 export interface RedisHashOptions<T> extends PatternConnectionOptions {
   /** Prepended to every id to form the Redis key (`user:` + `42`). @default '' */
   prefix?: string;
-  /** Codec of every field without its own entry in `fields`. @default jsonCodec */
-  codec?: Codec<unknown>;
-  /** Codecs for single fields, e.g. `{ visits: numberCodec }` to store a plain Redis number. */
-  fields?: HashFieldCodecs<T>;
+  /** Serializer of every field without its own entry in `fields`. @default jsonSerializer */
+  serializer?: Serializer;
+  /** Serializers of single fields, e.g. `{ visits: plainNumberSerializer }` to store a plain Redis number. */
+  fields?: HashFieldSerializers<T>;
 }
 
 /** Options of {@link RedisHash.set}. */
@@ -37,46 +38,46 @@ for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return 1
 `);
 
-const OPTION_KEYS = ['prefix', 'codec', 'fields', 'timeout'] as const;
+const OPTION_KEYS = ['prefix', 'serializer', 'fields', 'timeout'] as const;
 
 /**
- * Objects stored as Redis hashes, one field per property, each field encoded by its own codec.
+ * Objects stored as Redis hashes, one field per property, each field encoded by its own serializer.
  *
  * `set` replaces the whole object and its TTL **atomically** (DEL + HSET + PEXPIRE in one MULTI);
  * `update`/`updateMany` change fields of an existing object **atomically** and never create one, and keep
  * its TTL. Properties whose value is `undefined` are not stored. Reads return what was stored without
- * schema validation (give a validating codec for that); a field whose bytes cannot be decoded makes the
+ * schema validation (give a validating serializer for that); a field whose bytes cannot be decoded makes the
  * read reject with a `DeserializationError`.
  *
  * @example
  * ```ts
  * const users = new RedisHash<{ name: string; visits: number }>(client, {
  *   prefix: 'user:',
- *   fields: { visits: numberCodec },
+ *   fields: { visits: plainNumberSerializer },
  * });
  * await users.set('42', { name: 'Ada', visits: 1 }, { ttl: 60_000 });
  * await users.update('42', 'visits', 2);
  * const ada = await users.get('42'); // { name: 'Ada', visits: 2 }
  * ```
  */
-export class RedisHash<T extends Record<string, unknown>> {
+export class RedisHash<T extends object> {
   readonly #conn: PatternConnection;
   readonly #prefix: string;
-  readonly #codec: Codec<unknown>;
-  readonly #fields: HashFieldCodecs<T>;
+  readonly #serializer: Serializer;
+  readonly #fields: HashFieldSerializers<T>;
 
   constructor(client: RedisPatternClient, options: RedisHashOptions<T> = {}) {
     assertKnownKeys('options', options, OPTION_KEYS);
-    const { prefix = '', codec = jsonCodec, fields = {}, timeout } = options;
+    const { prefix = '', serializer = jsonSerializer, fields = {}, timeout } = options;
     if (typeof prefix !== 'string')
       throw new TypeError(`Expected \`prefix\` to be a string, got ${describe(prefix)}`);
     if (typeof fields !== 'object' || fields === null) {
-      throw new TypeError(`Expected \`fields\` to be an object of codecs, got ${describe(fields)}`);
+      throw new TypeError(`Expected \`fields\` to be an object of serializers, got ${describe(fields)}`);
     }
-    for (const [name, fieldCodec] of Object.entries(fields)) assertCodec(`fields.${name}`, fieldCodec);
+    for (const [name, field] of Object.entries(fields)) assertSerializer(`fields.${name}`, field);
     this.#conn = new PatternConnection(assertClient(client), resolveTimeout(timeout));
     this.#prefix = prefix;
-    this.#codec = assertCodec('codec', codec);
+    this.#serializer = assertSerializer('serializer', serializer);
     this.#fields = fields;
   }
 
@@ -102,14 +103,14 @@ export class RedisHash<T extends Record<string, unknown>> {
   /** The object under `id`, or `undefined` when absent or expired. */
   async get(id: string): Promise<T | undefined> {
     const key = this.#key(id);
-    const raw = await this.#conn.run('hash.get', (c) => c.hGetAll(key));
-    const names = Object.keys(raw);
-    if (names.length === 0) return undefined;
+    const raw = await this.#conn.runBytes('hash.get', (c) => c.hGetAll(key));
+    if (raw.size === 0) return undefined;
     const out: Record<string, unknown> = {};
-    for (const name of names) {
+    for (const [rawName, rawValue] of raw) {
+      const name = String(rawName);
       // Own data property even for a field named `__proto__`, so stored data never changes the prototype.
       Object.defineProperty(out, name, {
-        value: this.#decodeField(id, name, raw[name] as string),
+        value: this.#decodeField(id, name, rawValue as Buffer),
         enumerable: true,
         writable: true,
         configurable: true,
@@ -122,7 +123,7 @@ export class RedisHash<T extends Record<string, unknown>> {
   async getField<K extends keyof T & string>(id: string, field: K): Promise<T[K] | undefined> {
     const key = this.#key(id);
     assertField(field);
-    const raw = await this.#conn.run('hash.getField', (c) => c.hGet(key, field));
+    const raw = await this.#conn.runBytes('hash.getField', (c) => c.hGet(key, field));
     return raw === null || raw === undefined ? undefined : (this.#decodeField(id, field, raw) as T[K]);
   }
 
@@ -163,23 +164,23 @@ export class RedisHash<T extends Record<string, unknown>> {
     return this.#prefix + assertKey('id', id);
   }
 
-  #codecOf(field: string): Codec<unknown> {
+  #serializerOf(field: string): Serializer {
     return Object.hasOwn(this.#fields, field)
-      ? (this.#fields[field as keyof T] as Codec<unknown>)
-      : this.#codec;
+      ? (this.#fields[field as keyof T] as Serializer)
+      : this.#serializer;
   }
 
-  #encodeFields(id: string, value: Partial<T>): Array<[string, string]> {
-    const out: Array<[string, string]> = [];
+  #encodeFields(id: string, value: Partial<T>): Array<[string, Buffer]> {
+    const out: Array<[string, Buffer]> = [];
     for (const [field, fieldValue] of Object.entries(value)) {
       if (fieldValue === undefined) continue;
-      out.push([field, encodeWith(this.#codecOf(field), fieldValue, `field \`${field}\` of \`${id}\``)]);
+      out.push([field, encodeWith(this.#serializerOf(field), fieldValue, `field \`${field}\` of \`${id}\``)]);
     }
     return out;
   }
 
-  #decodeField(id: string, field: string, raw: string): unknown {
-    return decodeWith(this.#codecOf(field), raw, `field \`${field}\` of \`${id}\``);
+  #decodeField(id: string, field: string, raw: Buffer): unknown {
+    return decodeWith(this.#serializerOf(field), raw, `field \`${field}\` of \`${id}\``);
   }
 }
 

@@ -1,6 +1,6 @@
 import { ClosedError } from '../../../errors.js';
 import { assertKnownKeys, describe } from '../../../internal/asserts.js';
-import { assertCodec, type Codec, decodeWith, encodeWith, jsonCodec } from './codec.js';
+import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
 import {
   assertClient,
   assertKey,
@@ -10,11 +10,12 @@ import {
   type RedisPatternClient,
   resolveTimeout,
 } from './connection.js';
+import { assertSerializer, decodeWith, encodeWith } from './serialization.js';
 
 /** Options of {@link RedisPubSub}. */
-export interface RedisPubSubOptions<T> extends PatternConnectionOptions {
-  /** @default jsonCodec */
-  codec?: Codec<T>;
+export interface RedisPubSubOptions extends PatternConnectionOptions {
+  /** @default jsonSerializer */
+  serializer?: Serializer;
   /**
    * Receives what goes wrong without a caller to reject: a message that cannot be decoded
    * (`DeserializationError`), a handler that threw, an error of the subscriber connection.
@@ -38,17 +39,17 @@ export type MessageHandler<T> = (message: T, channel: string) => void | Promise<
 /** Stops one subscription; idempotent. */
 export type Unsubscribe = () => Promise<void>;
 
-type Listener = (raw: string, channel: string) => void;
+type Listener = (raw: Buffer, channel: Buffer) => void;
 
 interface Subscriber {
-  subscribe(channel: string, listener: Listener): Promise<void>;
-  unsubscribe(channel: string, listener: Listener): Promise<void>;
-  pSubscribe(pattern: string, listener: Listener): Promise<void>;
-  pUnsubscribe(pattern: string, listener: Listener): Promise<void>;
+  subscribe(channel: string, listener: Listener, bufferMode: true): Promise<void>;
+  unsubscribe(channel: string, listener: Listener, bufferMode: true): Promise<void>;
+  pSubscribe(pattern: string, listener: Listener, bufferMode: true): Promise<void>;
+  pUnsubscribe(pattern: string, listener: Listener, bufferMode: true): Promise<void>;
   destroy(): void;
 }
 
-const OPTION_KEYS = ['codec', 'onError', 'timeout'] as const;
+const OPTION_KEYS = ['serializer', 'onError', 'timeout'] as const;
 
 /**
  * Typed publish/subscribe over Redis channels.
@@ -70,19 +71,19 @@ const OPTION_KEYS = ['codec', 'onError', 'timeout'] as const;
  */
 export class RedisPubSub<T> {
   readonly #conn: PatternConnection;
-  readonly #codec: Codec<T>;
+  readonly #serializer: Serializer;
   readonly #onError: (err: unknown) => void;
   readonly #stats: PubSubStats = { received: 0, garbage: 0, handlerErrors: 0 };
   #subscriber: Promise<Subscriber> | undefined;
   #closed = false;
 
-  constructor(client: RedisPatternClient, options: RedisPubSubOptions<T> = {}) {
+  constructor(client: RedisPatternClient, options: RedisPubSubOptions = {}) {
     assertKnownKeys('options', options, OPTION_KEYS);
-    const { codec = jsonCodec as Codec<T>, onError, timeout } = options;
+    const { serializer = jsonSerializer, onError, timeout } = options;
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`Expected \`onError\` to be a function, got ${describe(onError)}`);
     }
-    this.#codec = assertCodec('codec', codec);
+    this.#serializer = assertSerializer('serializer', serializer);
     this.#onError = onError ?? (() => undefined);
     this.#conn = new PatternConnection(assertClient(client), resolveTimeout(timeout));
   }
@@ -96,7 +97,7 @@ export class RedisPubSub<T> {
   async publish(channel: string, message: T): Promise<number> {
     assertKey('channel', channel);
     this.#assertOpen();
-    const raw = encodeWith(this.#codec, message, `a message for channel \`${channel}\``);
+    const raw = encodeWith(this.#serializer, message, `a message for channel \`${channel}\``);
     return this.#conn.run('pubsub.publish', (c) => c.publish(channel, raw));
   }
 
@@ -134,9 +135,9 @@ export class RedisPubSub<T> {
     const subscriber = await this.#subscriberConnection();
     let active = true;
     const listener: Listener = (raw, channel) => {
-      if (active) this.#deliver(raw, channel, handler);
+      if (active) this.#deliver(raw, channel.toString(), handler);
     };
-    await bounded(`pubsub.${kind}`, () => subscriber[kind](name, listener), this.#conn.timeoutMs);
+    await bounded(`pubsub.${kind}`, () => subscriber[kind](name, listener, true), this.#conn.timeoutMs);
     const unsubscribeKind = kind === 'subscribe' ? 'unsubscribe' : 'pUnsubscribe';
     return async () => {
       if (!active) return;
@@ -145,16 +146,16 @@ export class RedisPubSub<T> {
       if (this.#closed) return;
       await bounded(
         `pubsub.${unsubscribeKind}`,
-        () => subscriber[unsubscribeKind](name, listener),
+        () => subscriber[unsubscribeKind](name, listener, true),
         this.#conn.timeoutMs,
       );
     };
   }
 
-  #deliver(raw: string, channel: string, handler: MessageHandler<T>): void {
+  #deliver(raw: Buffer, channel: string, handler: MessageHandler<T>): void {
     let message: T;
     try {
-      message = decodeWith(this.#codec, raw, `a message on channel \`${channel}\``);
+      message = decodeWith(this.#serializer, raw, `a message on channel \`${channel}\``) as T;
     } catch (err) {
       this.#stats.garbage++;
       this.#onError(err);

@@ -1,22 +1,24 @@
 import { ClosedError } from '../../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../../internal/asserts.js';
-import { assertCodec, type Codec, decodeWith, encodeWith, jsonCodec } from './codec.js';
+import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
 import {
   assertClient,
   assertKey,
-  type Commands,
+  BYTES_MAPPING,
+  type BytesCommands,
   PatternConnection,
   type PatternConnectionOptions,
   type RedisPatternClient,
   resolveTimeout,
 } from './connection.js';
+import { assertSerializer, decodeWith, encodeWith } from './serialization.js';
 
 /** Options of {@link RedisQueue}. */
-export interface RedisQueueOptions<T> extends PatternConnectionOptions {
+export interface RedisQueueOptions extends PatternConnectionOptions {
   /** The list's Redis key. */
   key: string;
-  /** @default jsonCodec */
-  codec?: Codec<T>;
+  /** @default jsonSerializer */
+  serializer?: Serializer;
   /**
    * How many dedicated connections concurrent `popBlocking` calls may open; further callers wait for one
    * to come free (within their own timeout).
@@ -27,7 +29,10 @@ export interface RedisQueueOptions<T> extends PatternConnectionOptions {
   onError?: (err: unknown) => void;
 }
 
-type BlockingConnection = Commands & { destroy(): void };
+interface BlockingConnection {
+  readonly bytes: BytesCommands;
+  destroy(): void;
+}
 
 interface Waiter {
   deadline: number;
@@ -36,7 +41,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-const OPTION_KEYS = ['key', 'codec', 'maxBlockingConnections', 'onError', 'timeout'] as const;
+const OPTION_KEYS = ['key', 'serializer', 'maxBlockingConnections', 'onError', 'timeout'] as const;
 
 /**
  * A FIFO queue on a Redis list: `push` appends at the tail, `pop` takes from the head.
@@ -59,7 +64,7 @@ const OPTION_KEYS = ['key', 'codec', 'maxBlockingConnections', 'onError', 'timeo
 export class RedisQueue<T> {
   readonly #conn: PatternConnection;
   readonly #key: string;
-  readonly #codec: Codec<T>;
+  readonly #serializer: Serializer;
   readonly #maxBlocking: number;
   readonly #onError: (err: unknown) => void;
   readonly #idle: BlockingConnection[] = [];
@@ -68,17 +73,17 @@ export class RedisQueue<T> {
   #opening = 0;
   #closed = false;
 
-  constructor(client: RedisPatternClient, options: RedisQueueOptions<T>) {
+  constructor(client: RedisPatternClient, options: RedisQueueOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Expected \`options\` to be an object with a \`key\`, got ${describe(options)}`);
     }
     assertKnownKeys('options', options, OPTION_KEYS);
-    const { key, codec = jsonCodec as Codec<T>, maxBlockingConnections = 2, onError, timeout } = options;
+    const { key, serializer = jsonSerializer, maxBlockingConnections = 2, onError, timeout } = options;
     if (onError !== undefined && typeof onError !== 'function') {
       throw new TypeError(`Expected \`onError\` to be a function, got ${describe(onError)}`);
     }
     this.#key = assertKey('key', key);
-    this.#codec = assertCodec('codec', codec);
+    this.#serializer = assertSerializer('serializer', serializer);
     this.#maxBlocking = assertPositiveInt('maxBlockingConnections', maxBlockingConnections);
     this.#onError = onError ?? (() => undefined);
     this.#conn = new PatternConnection(assertClient(client), resolveTimeout(timeout));
@@ -88,7 +93,9 @@ export class RedisQueue<T> {
   async push(...items: T[]): Promise<number> {
     this.#assertOpen();
     if (items.length === 0) throw new RangeError('Expected at least one item to push, got none');
-    const raw = items.map((item, i) => encodeWith(this.#codec, item, `item ${i} pushed to \`${this.#key}\``));
+    const raw = items.map((item, i) =>
+      encodeWith(this.#serializer, item, `item ${i} pushed to \`${this.#key}\``),
+    );
     const key = this.#key;
     return this.#conn.run('queue.push', (c) => c.rPush(key, raw));
   }
@@ -97,7 +104,7 @@ export class RedisQueue<T> {
   async pop(): Promise<T | undefined> {
     this.#assertOpen();
     const key = this.#key;
-    const raw = await this.#conn.run('queue.pop', (c) => c.lPop(key));
+    const raw = await this.#conn.runBytes('queue.pop', (c) => c.lPop(key));
     return raw === null ? undefined : this.#decode(raw);
   }
 
@@ -105,7 +112,7 @@ export class RedisQueue<T> {
   async peek(): Promise<T | undefined> {
     this.#assertOpen();
     const key = this.#key;
-    const raw = await this.#conn.run('queue.peek', (c) => c.lIndex(key, 0));
+    const raw = await this.#conn.runBytes('queue.peek', (c) => c.lIndex(key, 0));
     return raw === null ? undefined : this.#decode(raw);
   }
 
@@ -126,7 +133,7 @@ export class RedisQueue<T> {
     const deadline = Date.now() + timeoutMs;
     const conn = await this.#acquire(deadline);
     if (conn === undefined) return undefined;
-    let raw: string | undefined;
+    let raw: Buffer | undefined;
     let healthy = false;
     try {
       // BLPOP takes seconds with decimals; 0 would mean "forever", so never less than 1 ms.
@@ -134,11 +141,11 @@ export class RedisQueue<T> {
       const key = this.#key;
       const reply = await this.#conn.run(
         'queue.popBlocking',
-        () => conn.blPop(key, waitMs / 1000),
+        () => conn.bytes.blPop(key, waitMs / 1000),
         waitMs + this.#conn.timeoutMs,
       );
       healthy = true;
-      raw = reply === null ? undefined : String(reply.element);
+      raw = reply === null ? undefined : reply.element;
     } catch (err) {
       if (this.#closed) throw new ClosedError('RedisQueue');
       throw err;
@@ -171,8 +178,8 @@ export class RedisQueue<T> {
     if (this.#closed) throw new ClosedError('RedisQueue');
   }
 
-  #decode(raw: string): T {
-    return decodeWith(this.#codec, raw, `an item popped from \`${this.#key}\``);
+  #decode(raw: Buffer): T {
+    return decodeWith(this.#serializer, raw, `an item popped from \`${this.#key}\``) as T;
   }
 
   async #acquire(deadline: number): Promise<BlockingConnection | undefined> {
@@ -185,7 +192,7 @@ export class RedisQueue<T> {
       this.#opening++;
       let conn: BlockingConnection;
       try {
-        conn = await this.#conn.openDedicated<BlockingConnection>('queue.connect', this.#onError);
+        conn = await this.#openBlocking();
       } finally {
         this.#opening--;
       }
@@ -211,6 +218,14 @@ export class RedisQueue<T> {
       };
       this.#waiters.push(waiter);
     });
+  }
+
+  async #openBlocking(): Promise<BlockingConnection> {
+    const dup = await this.#conn.openDedicated<{ withTypeMapping(m: typeof BYTES_MAPPING): unknown }>(
+      'queue.connect',
+      this.#onError,
+    );
+    return { bytes: dup.withTypeMapping(BYTES_MAPPING) as BytesCommands, destroy: () => dup.destroy() };
   }
 
   #release(conn: BlockingConnection, healthy: boolean): void {
