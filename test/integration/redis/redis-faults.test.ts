@@ -77,7 +77,7 @@ describe('RedisStore through a fault proxy', () => {
     expect(store.stats.recycles).toBeGreaterThan(recycles);
     // The next operations fail fast or time out too — none hangs — while the network is down.
     for (let i = 0; i < 3; i++) expect((await timed(() => store.get('big'))).ms).toBeLessThan(1500);
-    proxy.heal();
+    await proxy.heal();
     expect(await eventually(() => proxy.accepted > accepted, 5000)).toBe(true);
   });
 
