@@ -140,7 +140,7 @@ export class MemcachedConnection {
         reject(this.#unusable());
         return;
       }
-      const replies = new Array<MetaReply | undefined>(count);
+      const replies = new Array<MetaReply | undefined>(count).fill(undefined);
       this.#enqueue({
         opaque,
         count,
