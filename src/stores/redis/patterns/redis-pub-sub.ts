@@ -25,7 +25,7 @@ export interface RedisPubSubOptions extends PatternConnectionOptions {
 
 /** Counters of a {@link RedisPubSub}. */
 export interface PubSubStats {
-  /** Messages decoded and handed to handlers. */
+  /** Messages decoded and handed to the handlers of their channel or pattern. */
   received: number;
   /** Messages skipped because they could not be decoded. */
   garbage: number;
@@ -47,6 +47,13 @@ interface Subscriber {
   pSubscribe(pattern: string, listener: Listener, bufferMode: true): Promise<void>;
   pUnsubscribe(pattern: string, listener: Listener, bufferMode: true): Promise<void>;
   destroy(): void;
+}
+
+/** One SUBSCRIBE or PSUBSCRIBE shared by every handler of a channel or pattern. */
+interface Route<T> {
+  readonly handlers: Set<{ handler: MessageHandler<T> }>;
+  readonly listener: Listener;
+  readonly ready: Promise<void>;
 }
 
 const OPTION_KEYS = ['serializer', 'onError', 'timeout'] as const;
@@ -74,6 +81,7 @@ export class RedisPubSub<T> {
   readonly #serializer: Serializer;
   readonly #onError: (err: unknown) => void;
   readonly #stats: PubSubStats = { received: 0, garbage: 0, handlerErrors: 0 };
+  readonly #routes = { subscribe: new Map<string, Route<T>>(), pSubscribe: new Map<string, Route<T>>() };
   #subscriber: Promise<Subscriber> | undefined;
   #closed = false;
 
@@ -119,6 +127,8 @@ export class RedisPubSub<T> {
     this.#closed = true;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
+    this.#routes.subscribe.clear();
+    this.#routes.pSubscribe.clear();
     if (subscriber === undefined) return;
     try {
       (await subscriber).destroy();
@@ -133,26 +143,43 @@ export class RedisPubSub<T> {
     }
     this.#assertOpen();
     const subscriber = await this.#subscriberConnection();
-    let active = true;
-    const listener: Listener = (raw, channel) => {
-      if (active) this.#deliver(raw, channel.toString(), handler);
-    };
-    await bounded(`pubsub.${kind}`, () => subscriber[kind](name, listener, true), this.#conn.timeoutMs);
+    const routes = this.#routes[kind];
+    let route = routes.get(name);
+    if (route === undefined) {
+      const handlers = new Set<{ handler: MessageHandler<T> }>();
+      const listener: Listener = (raw, channel) => this.#deliver(raw, channel.toString(), handlers);
+      const ready = bounded(
+        `pubsub.${kind}`,
+        () => subscriber[kind](name, listener, true),
+        this.#conn.timeoutMs,
+      );
+      const created: Route<T> = { handlers, listener, ready };
+      routes.set(name, created);
+      // A failed SUBSCRIBE is forgotten (it has no handlers yet), so the next call tries again.
+      ready.catch(() => {
+        if (routes.get(name) === created) routes.delete(name);
+      });
+      route = created;
+    }
+    await route.ready;
+    const entry = { handler };
+    route.handlers.add(entry);
+    const subscribed = route;
     const unsubscribeKind = kind === 'subscribe' ? 'unsubscribe' : 'pUnsubscribe';
     return async () => {
-      if (!active) return;
       // Silenced at once, even if the UNSUBSCRIBE below cannot reach the server.
-      active = false;
-      if (this.#closed) return;
+      if (!subscribed.handlers.delete(entry) || subscribed.handlers.size > 0 || this.#closed) return;
+      if (routes.get(name) === subscribed) routes.delete(name);
       await bounded(
         `pubsub.${unsubscribeKind}`,
-        () => subscriber[unsubscribeKind](name, listener, true),
+        () => subscriber[unsubscribeKind](name, subscribed.listener, true),
         this.#conn.timeoutMs,
       );
     };
   }
 
-  #deliver(raw: Buffer, channel: string, handler: MessageHandler<T>): void {
+  /** Decodes a message once and hands it to every handler of its channel or pattern. */
+  #deliver(raw: Buffer, channel: string, handlers: ReadonlySet<{ handler: MessageHandler<T> }>): void {
     let message: T;
     try {
       message = decodeWith(this.#serializer, raw, `a message on channel \`${channel}\``) as T;
@@ -162,11 +189,13 @@ export class RedisPubSub<T> {
       return;
     }
     this.#stats.received++;
-    try {
-      const result = handler(message, channel);
-      if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(err));
-    } catch (err) {
-      this.#handlerFailed(err);
+    for (const { handler } of handlers) {
+      try {
+        const result = handler(message, channel);
+        if (result instanceof Promise) result.catch((err: unknown) => this.#handlerFailed(err));
+      } catch (err) {
+        this.#handlerFailed(err);
+      }
     }
   }
 
