@@ -114,20 +114,16 @@ export function readThrough<T, Id = string>(
       }
     }
     if (missIdx.length === 0) return;
-    let loaded: Array<T | undefined>;
-    try {
-      loaded = await loadIds(missIdx.map((i) => items[i]![1].id));
-    } catch (err) {
-      for (const i of missIdx) {
-        items[i]![1].reject(err);
-        inFlight.delete(items[i]![0]);
-      }
-      return;
-    }
+    const loaded = await loadIds(missIdx.map((i) => items[i]![1].id));
     const writes: Array<{ key: string; value: T; ttl?: number; tags?: readonly string[] }> = [];
     missIdx.forEach((itemIdx, j) => {
       const [key, pending] = items[itemIdx]!;
-      const value = loaded[j];
+      const result = loaded[j]!;
+      if (result.status === 'rejected') {
+        pending.reject(result.reason);
+        return;
+      }
+      const value = result.value;
       if (value !== undefined) {
         writes.push({
           key,
@@ -143,17 +139,22 @@ export function readThrough<T, Id = string>(
     for (const i of missIdx) inFlight.delete(items[i]![0]);
   };
 
-  const loadIds = async (ids: Id[]): Promise<Array<T | undefined>> => {
-    if (loadMany === undefined || ids.length === 1) return Promise.all(ids.map((id) => load(id)));
-    const result = await loadMany(ids);
-    if (result instanceof Map) return ids.map((id) => result.get(id));
-    const list = result as ReadonlyArray<T | undefined>;
-    if (!Array.isArray(list) || list.length !== ids.length) {
-      throw new TypeError(
-        `Expected \`loadMany\` to return an array of ${ids.length} values (aligned with ids) or a Map`,
-      );
+  /** Loads the ids; each result is the value or, for an id whose load failed, the error. */
+  const loadIds = async (ids: Id[]): Promise<Array<PromiseSettledResult<T | undefined>>> => {
+    if (loadMany === undefined || ids.length === 1) return Promise.allSettled(ids.map((id) => load(id)));
+    try {
+      const result = await loadMany(ids);
+      if (result instanceof Map) return ids.map((id) => ({ status: 'fulfilled', value: result.get(id) }));
+      const list = result as ReadonlyArray<T | undefined>;
+      if (!Array.isArray(list) || list.length !== ids.length) {
+        throw new TypeError(
+          `Expected \`loadMany\` to return an array of ${ids.length} values (aligned with ids) or a Map`,
+        );
+      }
+      return list.map((value) => ({ status: 'fulfilled', value }));
+    } catch (reason) {
+      return ids.map(() => ({ status: 'rejected', reason }));
     }
-    return [...list];
   };
 
   const get = (id: Id): Promise<T | undefined> => {
