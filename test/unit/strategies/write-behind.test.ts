@@ -46,7 +46,7 @@ describe('writeBehind (memory mode)', () => {
     const deleted: string[] = [];
     const wb = writeBehind<number>(new MapCache(), {
       saveMany: async (entries, info) => {
-        entries.forEach(([k], i) => seen.push([k, info.versions[i]!]));
+        for (const [i, [k]] of entries.entries()) seen.push([k, info.versions[i]!]);
       },
       deleteMany: async (keys) => {
         deleted.push(...keys);
