@@ -21,6 +21,8 @@ export interface HashRingOptions {
 }
 
 const DEFAULT_POINTS = 160;
+/** Lookups remembered; the memo is dropped whole when full (no LRU bookkeeping on the hot path). */
+const MEMO_SIZE = 8192;
 
 /**
  * A consistent-hash ring that places keys exactly where libketama (or twemproxy) would.
@@ -30,7 +32,8 @@ const DEFAULT_POINTS = 160;
  * floats like libketama, so a ring built here routes every key to the same server as a libketama client
  * (PHP/Python/Java/C) given the same server list and weights. A key's hash is the first 4 bytes of its
  * MD5 (little-endian); its server owns the first point ≥ that hash, wrapping to the first point.
- * Lookups are a binary search, **O(log points)**, with no allocation for ASCII keys. Points shared by two
+ * Lookups are a binary search, **O(log points)**, with no allocation for ASCII keys, and up to 8,192
+ * recent answers are remembered (hot keys skip the MD5; the memo is emptied when full or rebuilt). Points shared by two
  * servers (a 32-bit collision) go to the server whose name sorts first, so the ring does not depend on
  * the order nodes were given (libketama's `qsort` leaves that order undefined).
  *
@@ -45,6 +48,7 @@ export class HashRing {
   #nodes: string[] = [];
   #points = new Uint32Array(0);
   #owners = new Uint32Array(0);
+  readonly #memo = new Map<string, number>();
 
   constructor(nodes: Iterable<string>, options: HashRingOptions = {}) {
     assertKnownKeys('options', options, ['mode', 'pointsPerServer', 'weights']);
@@ -82,6 +86,8 @@ export class HashRing {
 
   /** The position in {@link nodes} of the node owning `key`, or -1 when the ring is empty. */
   indexOf(key: string): number {
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
     const points = this.#points;
     const n = points.length;
     if (n === 0) return -1;
@@ -93,7 +99,10 @@ export class HashRing {
       if (points[mid]! < h) lo = mid + 1;
       else hi = mid;
     }
-    return this.#owners[lo === n ? 0 : lo]!;
+    const owner = this.#owners[lo === n ? 0 : lo]!;
+    if (this.#memo.size >= MEMO_SIZE) this.#memo.clear();
+    this.#memo.set(key, owner);
+    return owner;
   }
 
   /** True if `name` is on the ring. */
@@ -174,6 +183,7 @@ export class HashRing {
       const nb = nodes[owners[b]!]!;
       return na < nb ? -1 : na > nb ? 1 : 0;
     });
+    this.#memo.clear();
     this.#points = Uint32Array.from(order, (i) => points[i]!);
     this.#owners = Uint32Array.from(order, (i) => owners[i]!);
   }
