@@ -62,7 +62,8 @@ describe('RedisQueue', () => {
     while (Date.now() - started < 400) {
       const t = Date.now();
       expect(await redis.client.ping()).toBe('PONG');
-      expect(Date.now() - t).toBeLessThan(300);
+      // A shared connection stuck behind the BLPOP would answer only after it (600 ms).
+      expect(Date.now() - t).toBeLessThan(500);
       pings++;
     }
     expect(await popped).toBeUndefined();

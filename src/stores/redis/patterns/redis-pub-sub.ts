@@ -143,6 +143,7 @@ export class RedisPubSub<T> {
     }
     this.#assertOpen();
     const subscriber = await this.#subscriberConnection();
+    this.#assertOpen();
     const routes = this.#routes[kind];
     let route = routes.get(name);
     if (route === undefined) {
