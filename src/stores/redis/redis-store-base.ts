@@ -14,6 +14,7 @@ import {
   BUFFERS,
   type ConnectionSettings,
   isServerReply,
+  type NodeSender,
   type RedisClientLike,
   type RedisTransport,
   toStoreError,
@@ -348,8 +349,7 @@ export abstract class RedisStoreBase implements Store {
   }
 
   async clear(prefix: string): Promise<void> {
-    const match = `${escapeGlob(this.#prefix + prefix)}*`;
-    await this.#scanPages('clear', match, async (keys) => {
+    for await (const keys of this.#pages('clear', `${escapeGlob(this.#prefix + prefix)}*`)) {
       await this.#perSlot(
         keys,
         (k) => k,
@@ -357,50 +357,46 @@ export abstract class RedisStoreBase implements Store {
           await this.#send('clear', group[0], false, ['UNLINK', ...group]);
         },
       );
-    });
+    }
   }
 
   async *scan(glob: string): AsyncIterable<string> {
+    // SCAN may return a key more than once; each is yielded once.
     const seen = new Set<string>();
-    const found: string[] = [];
-    await this.#scanPages('scan', escapeGlob(this.#prefix) + glob, async (keys) => {
+    for await (const keys of this.#pages('scan', escapeGlob(this.#prefix) + glob)) {
       for (const raw of keys) {
         const key = raw.toString('utf8').slice(this.#prefix.length);
-        if (!seen.has(key)) {
-          seen.add(key);
-          found.push(key);
-        }
+        if (seen.has(key)) continue;
+        seen.add(key);
+        yield key;
       }
-    });
-    yield* found;
+    }
   }
 
-  /** SCANs every master with MATCH `match`, handing each page of raw keys to `onPage`. */
-  async #scanPages(op: string, match: string, onPage: (keys: Buffer[]) => Promise<void>): Promise<void> {
+  /** SCANs every master in turn with MATCH `match`, yielding each non-empty page of raw keys. */
+  async *#pages(op: string, match: string): AsyncGenerator<Buffer[]> {
     if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
     const first = this.#transport.firstReady;
     if (first !== undefined) await this.#bounded(op, first);
-    let masters: Awaited<ReturnType<RedisTransport['masters']>>;
+    let masters: NodeSender[];
     try {
       masters = await this.#bounded(op, this.#transport.masters());
     } catch (err) {
       throw toStoreError(err, `${this.name}.${op}`);
     }
-    await Promise.all(
-      masters.map(async (send) => {
-        let cursor = '0';
-        do {
-          const reply = (await this.#bounded(
-            op,
-            send(['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT], BUFFERS).catch((err: unknown) => {
-              throw toStoreError(err, `${this.name}.${op}`);
-            }),
-          )) as [Buffer, Buffer[]];
-          cursor = reply[0].toString();
-          if (reply[1].length > 0) await onPage(reply[1]);
-        } while (cursor !== '0');
-      }),
-    );
+    for (const send of masters) {
+      let cursor = '0';
+      do {
+        const page = send(['SCAN', cursor, 'MATCH', match, 'COUNT', SCAN_COUNT], BUFFERS).catch(
+          (err: unknown) => {
+            throw toStoreError(err, `${this.name}.${op}`);
+          },
+        );
+        const reply = (await this.#bounded(op, page)) as [Buffer, Buffer[]];
+        cursor = reply[0].toString();
+        if (reply[1].length > 0) yield reply[1];
+      } while (cursor !== '0');
+    }
   }
 
   async incr(key: string, by = 1): Promise<number> {

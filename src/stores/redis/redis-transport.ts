@@ -20,8 +20,8 @@ export interface RedisClientLike {
   subscribe(channels: string, listener: (message: string, channel: string) => void): Promise<void>;
   close(): Promise<void>;
   destroy(): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** A master node of a cluster as node-redis lists it. */
@@ -43,8 +43,8 @@ export interface RedisClusterLike {
   nodeClient(node: never): Promise<RedisClientLike>;
   close(): Promise<void>;
   destroy(): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  off(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** Replies of blob strings as Buffers (values are bytes, never decoded as UTF-8). */
@@ -105,7 +105,7 @@ export function isServerReply(err: unknown): boolean {
   return err instanceof Error && (err.name === 'SimpleError' || err.name === 'BlobError');
 }
 
-type Listener = (...args: never[]) => void;
+type Listener = (...args: unknown[]) => void;
 
 /**
  * Watches a client: counts and reports its `error` events (so none crashes the process), and, for a client

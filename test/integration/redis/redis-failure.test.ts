@@ -132,3 +132,28 @@ describe('RedisStore when its server is SIGKILLed and restarted', () => {
     await s.close();
   });
 });
+
+describe('RedisStore over a borrowed client', () => {
+  it('uses the client, counts its errors, and leaves it open on close', async () => {
+    const server = await startRedis();
+    const { createClient } = await import('@redis/client');
+    const client = createClient({ url: server.url, disableOfflineQueue: true });
+    const store = new RedisStore({ client }, { prefix: 'b:' });
+    try {
+      await store.ready();
+      await store.set('x', enc.encode('1'));
+      expect(await client.get('b:x')).toBe('1');
+      const bus = store.createBus('c');
+      await bus.subscribe(
+        () => {},
+        () => {},
+      );
+      await store.close();
+      expect(client.isOpen).toBe(true);
+      expect(await client.get('b:x')).toBe('1');
+    } finally {
+      client.destroy();
+      await server.stop();
+    }
+  });
+});
