@@ -1,0 +1,430 @@
+/**
+ * The stratacache demo: a product catalog in an embedded Postgres (PGlite), read by concurrent clients
+ * through a `Cache` on its embedded default (the memory tier, no server). With counted database queries
+ * and measured latencies it shows: a cold-start burst coalesced into one query, the hit ratio on a Zipf
+ * stream, a price update made visible by tag invalidation, stale values served while the database is
+ * slow and then down, and the same traffic without a cache. Exits with 1 if an invariant fails.
+ */
+import { Cache, type CacheStats } from '../src/index.js';
+import { CatalogDatabase, DatabaseDownError, type Product } from './catalog-database.js';
+import { type DemoConfig, parseConfig, UsageError } from './config.js';
+import { FastForwardClock } from './fast-forward-clock.js';
+import { int, ms, percent, price, table, times } from './format.js';
+import { ProgressBar } from './progress-bar.js';
+import { type Phase, quantile, runTraffic, type TrafficResult } from './traffic.js';
+import { zipfProductStream } from './zipf.js';
+
+interface Snapshot {
+  stats: CacheStats;
+  queries: number;
+  refused: number;
+}
+
+interface PriceUpdate {
+  id: number;
+  oldCents: number;
+  newCents: number;
+  /** What the cache answered after the UPDATE, before the invalidation. */
+  cachedBeforeInvalidation: number | undefined;
+  /** What the first read after `invalidateTags` returned. */
+  firstReadAfter: number;
+  invalidatedAt: number;
+  readsAfter: number;
+  oldPriceReadsAfter: number;
+}
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+const out = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+const minutes = (value: number): string =>
+  value % 60_000 === 0 ? `${value / 60_000} min` : `${(value / 60_000).toFixed(1)} min`;
+
+function snapshot(cache: Cache, db: CatalogDatabase): Snapshot {
+  return { stats: cache.stats(), queries: db.queries, refused: db.refused };
+}
+
+/** Latencies of the requests whose phase is in `phases`. */
+function latenciesIn(result: TrafficResult, phases: readonly number[]): Float64Array {
+  const picked: number[] = [];
+  for (let i = 0; i < result.latencies.length; i++)
+    if (phases.includes(result.phaseOf[i]!)) picked.push(result.latencies[i]!);
+  return Float64Array.from(picked);
+}
+
+function hitRatio(from: CacheStats, to: CacheStats): number {
+  const hits = to.hits - from.hits;
+  return hits / Math.max(1, hits + to.misses - from.misses);
+}
+
+async function main(config: DemoConfig): Promise<number> {
+  const checks: Check[] = [];
+  out('stratacache demo: a product catalog in Postgres, read through an in-process cache');
+  out();
+
+  // ── set-up ──────────────────────────────────────────────────────────────────────────────────────
+  const bootStart = performance.now();
+  const db = await CatalogDatabase.open(config.products, config.slowMs);
+  const rows = await db.count();
+  const bootSeconds = ((performance.now() - bootStart) / 1000).toFixed(1);
+  const { ids, byPopularity } = zipfProductStream(config.requests, config.products, config.zipf, config.seed);
+  const clock = new FastForwardClock();
+  const cache = new Cache({
+    l1: { maxEntries: config.products },
+    ttl: config.ttl,
+    staleWhileRevalidate: config.staleWhileRevalidate,
+    grace: config.grace,
+    earlyRefresh: { beta: 1 },
+    timeouts: { soft: config.softTimeout, hard: config.hardTimeout },
+    clock,
+  });
+  out(
+    `   database  embedded Postgres (PGlite), ${int(rows)} products seeded with generate_series (${bootSeconds} s)`,
+  );
+  out(
+    `   clients   ${config.clients} concurrent loops, ${int(config.requests)} reads paced at ${int(config.rate)}/s,`,
+  );
+  out(
+    `             product ids from a Zipf(${config.zipf}) law, seed ${config.seed} (the same stream every run)`,
+  );
+  out(`   cache     new Cache({`);
+  out(`               l1: { maxEntries: ${int(config.products)} },`);
+  out(
+    `               ttl: ${minutes(config.ttl)}, staleWhileRevalidate: ${minutes(config.staleWhileRevalidate)}, grace: ${minutes(config.grace)},`,
+  );
+  out(
+    `               earlyRefresh: { beta: 1 }, timeouts: { soft: ${config.softTimeout} ms, hard: ${int(config.hardTimeout)} ms },`,
+  );
+  out(`             })`);
+  out(
+    `   read      cache.getOrSet(\`product:\${id}\`, () => SELECT … WHERE id = $1, { tags: [\`product:\${id}\`] })`,
+  );
+  out();
+
+  /** Products the cache holds a value of (a load succeeded; not evicted or invalidated since). */
+  const held = new Set<number>();
+  cache.on('evict', ({ key }) => held.delete(Number(key.slice('product:'.length))));
+  const callOptions = new Map<number, { tags: string[] }>();
+  const readProduct = (id: number): Promise<Product> => {
+    let options = callOptions.get(id);
+    if (options === undefined) {
+      options = { tags: [`product:${id}`] };
+      callOptions.set(id, options);
+    }
+    return cache.getOrSet(
+      `product:${id}`,
+      async () => {
+        const product = await db.findProduct(id);
+        if (product === null) throw new Error(`No product ${id}`);
+        held.add(id);
+        return product;
+      },
+      options,
+    );
+  };
+
+  // ── 1. cold-start burst ─────────────────────────────────────────────────────────────────────────
+  const hottest = byPopularity[0]!;
+  out(`1. Cold start: ${config.burst} concurrent requests for product #${hottest}, nothing cached yet`);
+  const queriesBeforeBurst = db.queries;
+  const burst = await Promise.all(Array.from({ length: config.burst }, () => readProduct(hottest)));
+  const burstQueries = db.queries - queriesBeforeBurst;
+  const burstJoined = cache.stats().loads.coalesced;
+  const sameAnswer = burst.every((p) => p.id === hottest && p.priceCents === burst[0]!.priceCents);
+  checks.push({
+    name: 'cold-start burst coalesced',
+    ok: burstQueries === 1 && sameAnswer,
+    detail: `${config.burst} concurrent requests → ${burstQueries} database ${burstQueries === 1 ? 'query' : 'queries'}`,
+  });
+  out(`   → ${burstQueries} database query; ${int(burstJoined)} callers joined the in-flight load`);
+  out();
+
+  // ── 2. traffic through the cache ────────────────────────────────────────────────────────────────
+  const n = config.requests;
+  const firstJump = config.ttl + 10_000;
+  const secondJump = config.staleWhileRevalidate;
+  out(`2. Traffic through the cache: ${int(n)} requests in five phases`);
+  out(`   When the database becomes slow, the demo moves the cache's clock ${minutes(firstJump)} ahead (the`);
+  out(
+    `   \`clock\` option) so every cached product is past its TTL; when it goes down, ${minutes(secondJump)} more,`,
+  );
+  out(`   past the stale-while-revalidate window too. Nobody has to wait five minutes.`);
+  const snapshots: Snapshot[] = [];
+  const enter = (change: () => void) => (): void => {
+    snapshots.push(snapshot(cache, db));
+    change();
+  };
+  const phases: Phase[] = [
+    { name: 'warm-up (empty cache)', from: 0, enter: enter(() => {}) },
+    { name: 'steady traffic', from: Math.floor(n * 0.2), enter: enter(() => {}) },
+    {
+      name: `database slow (+${config.slowMs} ms/query)`,
+      from: Math.floor(n * 0.5),
+      enter: enter(() => {
+        clock.advance(firstJump);
+        db.health = 'slow';
+      }),
+    },
+    {
+      name: 'database down',
+      from: Math.floor(n * 0.65),
+      enter: enter(() => {
+        clock.advance(secondJump);
+        db.health = 'down';
+      }),
+    },
+    {
+      name: 'database recovered',
+      from: Math.floor(n * 0.8),
+      enter: enter(() => {
+        db.health = 'healthy';
+      }),
+    },
+  ];
+  const [WARM, STEADY, SLOW, DOWN, RECOVERED] = [0, 1, 2, 3, 4] as const;
+
+  let update: PriceUpdate | undefined;
+  const changePrice = async (): Promise<void> => {
+    const id = hottest;
+    const before = await readProduct(id);
+    const newCents = before.priceCents + 500;
+    await db.updatePrice(id, newCents);
+    const cachedBeforeInvalidation = (await cache.get<Product>(`product:${id}`))?.priceCents;
+    await cache.invalidateTags([`product:${id}`]);
+    held.delete(id);
+    const invalidatedAt = performance.now();
+    const after = await readProduct(id);
+    update = {
+      id,
+      oldCents: before.priceCents,
+      newCents,
+      cachedBeforeInvalidation,
+      firstReadAfter: after.priceCents,
+      invalidatedAt,
+      readsAfter: 0,
+      oldPriceReadsAfter: 0,
+    };
+  };
+
+  let heldButFailed = 0;
+  const cached = await runTraffic(
+    {
+      ids,
+      requests: n,
+      clients: config.clients,
+      rate: config.rate,
+      phases,
+      milestones: [{ at: Math.floor(n * 0.35), run: changePrice }],
+      progress: new ProgressBar(n),
+    },
+    async (id, startedAt) => {
+      const wasHeld = held.has(id);
+      let product: Product;
+      try {
+        product = await readProduct(id);
+      } catch (error) {
+        if (wasHeld) heldButFailed++;
+        throw error;
+      }
+      if (update !== undefined && id === update.id && startedAt > update.invalidatedAt) {
+        update.readsAfter++;
+        if (product.priceCents !== update.newCents) update.oldPriceReadsAfter++;
+      }
+    },
+  );
+  // close() waits for background refreshes, so their queries are counted too.
+  await cache.close();
+  snapshots.push(snapshot(cache, db));
+
+  if (update === undefined) throw new Error('The price update did not run');
+  const u: PriceUpdate = update;
+  const before = u.cachedBeforeInvalidation === undefined ? 'nothing' : price(u.cachedBeforeInvalidation);
+  out(
+    `   Mid-run, product #${u.id} (the most popular) changed price in Postgres: ${price(u.oldCents)} → ${price(u.newCents)}`,
+  );
+  out(`   ├ right after the UPDATE the cache still answered ${before}: it cannot know by itself`);
+  out(`   ├ cache.invalidateTags(['product:${u.id}']) → the next read returned ${price(u.firstReadAfter)}`);
+  out(
+    `   └ ${int(u.readsAfter)} client reads of #${u.id} after that, ${int(u.oldPriceReadsAfter)} with the old price`,
+  );
+  checks.push({
+    name: 'price update visible after invalidateTags',
+    ok: u.firstReadAfter === u.newCents && u.oldPriceReadsAfter === 0,
+    detail:
+      `next read ${price(u.firstReadAfter)} (expected ${price(u.newCents)}); ` +
+      `${int(u.oldPriceReadsAfter)} of ${int(u.readsAfter)} later reads had the old price`,
+  });
+  out();
+
+  // ── 3. the same traffic without a cache ─────────────────────────────────────────────────────────
+  const nb = config.baselineRequests;
+  const sample = nb === n ? '' : `the first ${int(nb)} of the same stream, `;
+  out(`3. The same traffic without a cache (${sample}same clients and pace, healthy database)`);
+  const queriesBeforeBaseline = db.queries;
+  const baseline = await runTraffic(
+    {
+      ids,
+      requests: nb,
+      clients: config.clients,
+      rate: config.rate,
+      phases: [{ name: 'every request queries Postgres', from: 0 }],
+      progress: new ProgressBar(nb),
+    },
+    async (id) => {
+      if ((await db.findProduct(id)) === null) throw new Error(`No product ${id}`);
+    },
+  );
+  const baselineQueries = db.queries - queriesBeforeBaseline;
+  await db.close();
+  out();
+
+  // ── results ─────────────────────────────────────────────────────────────────────────────────────
+  const failuresIn = (phase: number): number =>
+    cached.failures.filter((f) => cached.phaseOf[f.index] === phase).length;
+  out('Per phase, with the cache');
+  out(
+    table(
+      ['phase', 'requests', 'hit ratio', 'db queries', 'stale served', 'failed', 'p50', 'p99'],
+      phases.map((p, i) => {
+        const a = snapshots[i]!;
+        const b = snapshots[i + 1]!;
+        const lat = latenciesIn(cached, [i]);
+        const refused = b.refused - a.refused;
+        return [
+          p.name,
+          int(lat.length),
+          percent(hitRatio(a.stats, b.stats)),
+          int(b.queries - a.queries) + (refused > 0 ? ` + ${int(refused)} refused` : ''),
+          int(b.stats.stale.total - a.stats.stale.total),
+          int(failuresIn(i)),
+          ms(quantile(lat, 0.5)),
+          ms(quantile(lat, 0.99)),
+        ];
+      }),
+    ),
+  );
+  out();
+
+  const first = snapshots[0]!;
+  const last = snapshots[snapshots.length - 1]!;
+  const runQueries = last.queries - first.queries;
+  const coalesced = last.stats.loads.coalesced - first.stats.loads.coalesced;
+  const incidentFrom = snapshots[SLOW]!.stats.stale;
+  const incidentTo = snapshots[RECOVERED]!.stats.stale;
+  const stale = {
+    total: incidentTo.total - incidentFrom.total,
+    swr: incidentTo.swr - incidentFrom.swr,
+    failSafe: incidentTo.failSafe - incidentFrom.failSafe,
+    softTimeout: incidentTo.softTimeout - incidentFrom.softTimeout,
+  };
+  // Without a cache every request is one query: the count measured on the replay, scaled to the run.
+  const withoutQueries = Math.round((baselineQueries / nb) * n);
+  const healthyCached = latenciesIn(cached, [WARM, STEADY, RECOVERED]);
+  const failedDown = failuresIn(DOWN);
+  const otherFailures = cached.failures.filter((f) => !(f.error instanceof DatabaseDownError)).length;
+  const downRequests = latenciesIn(cached, [DOWN]).length;
+
+  out('Summary');
+  out(
+    table(
+      ['', 'without cache', 'with stratacache'],
+      [
+        ['requests', int(n), int(n)],
+        [
+          'database queries',
+          nb === n ? int(withoutQueries) : `${int(withoutQueries)} *`,
+          `${int(runQueries)}  (${times(withoutQueries / Math.max(1, runQueries))} fewer)`,
+        ],
+        [
+          'hit ratio (whole run / once warm)',
+          '—',
+          `${percent(hitRatio(first.stats, last.stats))} / ${percent(hitRatio(snapshots[STEADY]!.stats, snapshots[SLOW]!.stats))}`,
+        ],
+        [
+          'p50 latency, healthy database',
+          ms(quantile(baseline.latencies, 0.5)),
+          ms(quantile(healthyCached, 0.5)),
+        ],
+        [
+          'p99 latency, healthy database',
+          ms(quantile(baseline.latencies, 0.99)),
+          ms(quantile(healthyCached, 0.99)),
+        ],
+        ['-'],
+        [
+          `cold start: ${config.burst} requests for one product`,
+          `${config.burst} queries`,
+          `${burstQueries} query`,
+        ],
+        ['loader calls saved by coalescing', '—', int(burstJoined + coalesced)],
+        [
+          'stale served while slow or down',
+          '—',
+          `${int(stale.total)} (swr ${int(stale.swr)}, fail-safe ${int(stale.failSafe)}, soft timeout ${int(stale.softTimeout)})`,
+        ],
+        ['failed requests while down', `${int(downRequests)} (all) †`, int(failedDown)],
+        ['price update seen after invalidateTags', '—', u.oldPriceReadsAfter === 0 ? 'yes, at once' : 'NO'],
+      ],
+    ),
+  );
+  if (nb !== n)
+    out(`   * measured: ${int(baselineQueries)} queries for ${int(nb)} requests, scaled to ${int(n)}`);
+  out(`   † not replayed: without a cache every read goes to the database, which refuses all of them`);
+  out(`   With the cache, reads fail only for products it never held; it kept serving the others.`);
+  out();
+
+  // ── invariants ──────────────────────────────────────────────────────────────────────────────────
+  checks.push({
+    name: 'fail-safe kept cached products available',
+    ok: heldButFailed === 0 && otherFailures === 0,
+    detail:
+      `${int(heldButFailed)} failed reads of products the cache held, ` +
+      `${int(otherFailures)} failures other than "database down"`,
+  });
+  checks.push({
+    name: 'stale values served during the incident',
+    ok: stale.total > 0,
+    detail: `${int(stale.total)} reads answered from expired values while the database was slow or down`,
+  });
+  checks.push({
+    name: 'fewer database queries with the cache',
+    ok: runQueries < withoutQueries,
+    detail: `${int(runQueries)} with, ${int(withoutQueries)} without`,
+  });
+  checks.push({
+    name: 'without the cache every request queried the database',
+    ok: baselineQueries === nb && baseline.failures.length === 0,
+    detail: `${int(baselineQueries)} queries for ${int(nb)} requests, ${baseline.failures.length} failures`,
+  });
+  out('Checks');
+  for (const c of checks) out(`   ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
+  const failed = checks.filter((c) => !c.ok).length;
+  out();
+  out(failed === 0 ? 'All checks passed.' : `${failed} check(s) FAILED.`);
+  return failed === 0 ? 0 : 1;
+}
+
+let config: DemoConfig;
+try {
+  config = parseConfig(process.argv.slice(2), process.env);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  if (err.message !== '') process.stderr.write(`${err.message}\n`);
+  process.stderr.write(`${err.usage}\n`);
+  process.exit(err.message === '' ? 0 : 2);
+}
+main(config).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
