@@ -91,20 +91,19 @@ export class MemcachedStore implements Store {
     });
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    await this.#sync();
-    return this.client.get(this.#wire(key));
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.#ready(() => this.client.get(this.#wire(key)));
   }
 
-  async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    if (keys.length === 0) return [];
-    await this.#sync();
-    return this.client.getMany(keys.map((key) => this.#wire(key)));
+  getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.#ready(() => this.client.getMany(keys.map((key) => this.#wire(key))));
   }
 
-  async set(key: string, value: Uint8Array, ttlMs?: number): Promise<void> {
-    await this.#sync();
-    await this.client.set(this.#wire(key), value, { ttlMs });
+  set(key: string, value: Uint8Array, ttlMs?: number): Promise<void> {
+    return this.#ready(async () => {
+      await this.client.set(this.#wire(key), value, { ttlMs });
+    });
   }
 
   async setMany(entries: readonly StoreEntry[]): Promise<void> {
@@ -115,9 +114,8 @@ export class MemcachedStore implements Store {
     );
   }
 
-  async delete(key: string): Promise<boolean> {
-    await this.#sync();
-    return this.client.delete(this.#wire(key));
+  delete(key: string): Promise<boolean> {
+    return this.#ready(() => this.client.delete(this.#wire(key)));
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
@@ -126,14 +124,12 @@ export class MemcachedStore implements Store {
     return this.client.deleteMany(keys.map((key) => this.#wire(key)));
   }
 
-  async has(key: string): Promise<boolean> {
-    await this.#sync();
-    return this.client.has(this.#wire(key));
+  has(key: string): Promise<boolean> {
+    return this.#ready(() => this.client.has(this.#wire(key)));
   }
 
-  async touch(key: string, ttlMs: number): Promise<boolean> {
-    await this.#sync();
-    return this.client.touch(this.#wire(key), ttlMs);
+  touch(key: string, ttlMs: number): Promise<boolean> {
+    return this.#ready(() => this.client.touch(this.#wire(key), ttlMs));
   }
 
   /** Makes every key starting with `prefix` unreachable, in O(1) (see the class notes). */
@@ -202,6 +198,12 @@ export class MemcachedStore implements Store {
     let wire = key;
     for (const c of cleared) if (key.startsWith(c.prefix)) wire += `\0${c.generation}`;
     return wire;
+  }
+
+  /** Runs `fn` at once, or after the first registry load (later refreshes run in the background). */
+  #ready<T>(fn: () => Promise<T>): Promise<T> {
+    const loading = this.#sync();
+    return loading === undefined ? fn() : loading.then(fn);
   }
 
   /** Waits for the first registry load; later refreshes run in the background. */
