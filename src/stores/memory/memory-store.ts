@@ -1,40 +1,101 @@
 import { ValueTooLargeError } from '../../errors.js';
-import { assertKnownKeys, assertPositiveInt, assertTtl } from '../../internal/asserts.js';
+import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
 import { type Clock, systemClock } from '../../internal/clock.js';
+import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
 import { estimateSize } from './size.js';
+import { TimerWheel } from './timer-wheel.js';
 
 /** Why an entry left the memory tier without a `delete()`. */
 export type EvictionReason = 'capacity' | 'expired';
 
+/** How the memory tier chooses what to evict when it is full. */
+export type EvictionPolicy = 'tinylfu' | 'lru';
+
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions<V = unknown> {
-  /** Most entries held at once. @default 10_000 */
+  /**
+   * Most entries held at once; `Infinity` leaves only `maxBytes` as the bound (with neither bound the
+   * store warns once with code `STRATACACHE_UNBOUNDED`).
+   * @default 10_000
+   */
   maxEntries?: number;
   /** Most bytes held at once, as measured by `sizeOf`. @default unbounded */
   maxBytes?: number;
   /** Largest single entry in bytes; a larger `set` throws {@link ValueTooLargeError}. @default maxBytes */
   maxEntryBytes?: number;
-  /** Size of a value in bytes. @default a structural estimate (see README, "Memory tier sizes") */
+  /** Size of a value in bytes. @default `estimateSize` (2 bytes per string unit, 8 per number, ...) */
   sizeOf?: (value: V, key: string) => number;
   /** Called after an entry is evicted for capacity or found expired. */
   onEvict?: (key: string, value: V, reason: EvictionReason) => void;
   /** Time source. @default Date.now */
   clock?: Clock;
+  /**
+   * Eviction policy: adaptive W-TinyLFU (admission by recent frequency, higher hit ratio on skewed and
+   * scan-polluted workloads) or plain LRU.
+   * @default 'tinylfu'
+   */
+  policy?: EvictionPolicy;
+  /**
+   * Uniform random numbers in [0, 1), used for the key-hash seed and the rare random admission of hot
+   * candidates that defeats hash flooding; inject a seeded source to make tests deterministic.
+   * @default Math.random
+   */
+  random?: () => number;
 }
 
-interface Slot<V> {
-  value: V;
-  expiresAt: number;
-  size: number;
+/** A read-only view of the adaptive policy's state, for tests and metrics. */
+export interface MemoryStorePolicyState {
+  /** Target size of the admission window (entries). */
+  windowMax: number;
+  /** Target size of the protected segment of the main space (entries). */
+  protectedMax: number;
+  /** Entries currently in the window, probation and protected segments. */
+  window: number;
+  probation: number;
+  protected: number;
 }
 
-const KNOWN = ['maxEntries', 'maxBytes', 'maxEntryBytes', 'sizeOf', 'onEvict', 'clock'] as const;
+const KNOWN = [
+  'maxEntries',
+  'maxBytes',
+  'maxEntryBytes',
+  'sizeOf',
+  'onEvict',
+  'clock',
+  'policy',
+  'random',
+] as const;
+
+// The three LRU lists are circular and threaded through `#prev`/`#next`; their sentinels are the
+// slots 0 to 2, so a slot's queue id is also the index of its list's sentinel.
+const WINDOW = 0;
+const PROBATION = 1;
+const PROTECTED = 2;
+const BASE = 3;
+const NONE = -1;
+
+const INITIAL_SLOTS = 1024;
+const INITIAL_WINDOW = 0.01;
+const PROTECTED_SHARE = 0.8;
+const CLIMBER_STEP = 0.0625;
+const CLIMBER_RESTART = 0.05;
+const CLIMBER_DECAY = 0.98;
+
+let warnedUnbounded = false;
 
 /**
  * A bounded, synchronous in-process key/value tier (the L1 of a `Cache`).
  *
- * Every method is synchronous and allocation-lean; it is bounded by entry count (10,000 by default) and
- * optionally by bytes. Expired entries are never returned.
+ * Eviction is adaptive W-TinyLFU, after Caffeine: new entries enter a small LRU window; an entry leaving
+ * the window is admitted to the main space (a segmented LRU of probation and protected entries) only if
+ * a 4-bit count-min sketch says it is used more often than the main space's victim. A hill climber
+ * resizes the window from the observed hit rate, so recency-biased workloads behave like LRU and
+ * frequency-biased ones like LFU. The sketch ages by halving every `10 × maxEntries` additions.
+ *
+ * The store is bounded by entry count (10,000 by default) and optionally by bytes. Expired entries are
+ * never returned; a timer wheel advanced by ordinary calls frees them without scanning and without timers.
+ * Entries live in parallel typed arrays indexed through one `Map<string, number>`, so a hit allocates
+ * nothing.
  *
  * @example
  * const l1 = new MemoryStore<string>({ maxEntries: 1000 });
@@ -42,36 +103,113 @@ const KNOWN = ['maxEntries', 'maxBytes', 'maxEntryBytes', 'sizeOf', 'onEvict', '
  * l1.get('a'); // 'b'
  */
 export class MemoryStore<V = unknown> {
-  readonly #map = new Map<string, Slot<V>>();
+  readonly #index = new Map<string, number>();
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   readonly #maxEntryBytes: number;
+  readonly #measureBytes: boolean;
   readonly #sizeOf: ((value: V, key: string) => number) | undefined;
   readonly #onEvict: ((key: string, value: V, reason: EvictionReason) => void) | undefined;
   readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #seed: number;
+  readonly #tinylfu: boolean;
+  readonly #sketch: FrequencySketch | undefined;
+  readonly #expireFromWheel: (slot: number) => void;
+
+  #keys: Array<string | undefined> = [];
+  #values: Array<V | undefined> = [];
+  #prev = new Int32Array(0);
+  #next = new Int32Array(0);
+  #queue = new Uint8Array(0);
+  #hashes = new Int32Array(0);
+  #sizes: Float64Array | undefined;
+  #wheel: TimerWheel | undefined;
+  #expires: Float64Array | undefined;
+  #nextTick = 0;
+  // The key of the last get() miss, so that the set() a miss usually leads to skips a second lookup.
+  #missed: string | undefined;
+  #pendingKeys: string[] = [];
+  #pendingValues: V[] = [];
+
+  #slots = 0;
+  #top = BASE;
+  #free = NONE;
+  #capacity = 0;
+  #count = 0;
+  #windowCount = 0;
+  #protectedCount = 0;
+  #windowMax = 0;
+  #protectedMax = 0;
+
+  #sampleHits = 0;
+  #sampleMisses = 0;
+  #samplePeriod = Number.POSITIVE_INFINITY;
+  #previousHitRate = 0;
+  #stepSize = 0;
+
   #bytes = 0;
   #evictions = 0;
   #expirations = 0;
 
   constructor(options: MemoryStoreOptions<V> = {}) {
     assertKnownKeys('MemoryStore options', options, KNOWN);
-    const { maxEntries = 10_000, maxBytes, maxEntryBytes, sizeOf, onEvict, clock = systemClock } = options;
-    this.#maxEntries = assertPositiveInt('maxEntries', maxEntries);
-    this.#maxBytes =
-      maxBytes === undefined ? Number.POSITIVE_INFINITY : assertPositiveInt('maxBytes', maxBytes);
+    const {
+      maxEntries = 10_000,
+      maxBytes,
+      maxEntryBytes,
+      sizeOf,
+      onEvict,
+      clock = systemClock,
+      policy = 'tinylfu',
+      random = Math.random,
+    } = options;
+    this.#maxEntries = assertBound('maxEntries', maxEntries);
+    this.#maxBytes = maxBytes === undefined ? Number.POSITIVE_INFINITY : assertBound('maxBytes', maxBytes);
     this.#maxEntryBytes =
       maxEntryBytes === undefined ? this.#maxBytes : assertPositiveInt('maxEntryBytes', maxEntryBytes);
-    if (sizeOf !== undefined && typeof sizeOf !== 'function') {
-      throw new TypeError('Expected `sizeOf` to be a function (value, key) => bytes');
+    if (this.#maxEntryBytes > this.#maxBytes) {
+      throw new RangeError(
+        `Expected \`maxEntryBytes\` to be at most \`maxBytes\` (${this.#maxBytes}), got ${describe(maxEntryBytes)}`,
+      );
+    }
+    assertFunction('sizeOf', sizeOf);
+    assertFunction('onEvict', onEvict);
+    assertFunction('random', random);
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+      throw new TypeError(`Expected \`clock\` to be an object with a now() method, got ${describe(clock)}`);
+    }
+    if (policy !== 'tinylfu' && policy !== 'lru') {
+      throw new TypeError(`Expected \`policy\` to be 'tinylfu' or 'lru', got ${describe(policy)}`);
+    }
+    if (this.#maxEntries === Number.POSITIVE_INFINITY && this.#maxBytes === Number.POSITIVE_INFINITY) {
+      warnUnbounded();
     }
     this.#sizeOf = sizeOf;
     this.#onEvict = onEvict;
     this.#clock = clock;
+    this.#random = random;
+    this.#seed = Math.floor(random() * 2 ** 32) | 0;
+    this.#measureBytes = sizeOf !== undefined || this.#maxBytes !== Number.POSITIVE_INFINITY;
+    this.#expireFromWheel = (slot) => this.#expireSlot(slot);
+    this.#tinylfu = policy === 'tinylfu';
+    this.#allocate(Math.min(INITIAL_SLOTS, this.#maxEntries + 1));
+    this.#capacity = Math.min(this.#maxEntries, this.#slots);
+    if (this.#tinylfu) {
+      this.#sketch = new FrequencySketch(this.#capacity);
+      this.#capacity = this.#maxEntries === Number.POSITIVE_INFINITY ? this.#slots : this.#maxEntries;
+      this.#samplePeriod = this.#sketch.sampleSize;
+      this.#windowMax = Math.max(1, Math.floor(this.#capacity * INITIAL_WINDOW));
+      this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+      this.#stepSize = -CLIMBER_STEP * this.#capacity;
+    } else {
+      this.#windowMax = Number.POSITIVE_INFINITY;
+    }
   }
 
   /** Number of entries held (expired ones not yet collected included). */
   get size(): number {
-    return this.#map.size;
+    return this.#count;
   }
 
   /** Bytes held, as measured by `sizeOf` (0 when no byte bound or `sizeOf` is set). */
@@ -89,24 +227,46 @@ export class MemoryStore<V = unknown> {
     return this.#expirations;
   }
 
+  /** The current window and segment sizes of the eviction policy. */
+  get policyState(): MemoryStorePolicyState {
+    return {
+      windowMax: this.#windowMax,
+      protectedMax: this.#protectedMax,
+      window: this.#windowCount,
+      probation: this.#count - this.#windowCount - this.#protectedCount,
+      protected: this.#protectedCount,
+    };
+  }
+
   /** The value under `key`, or `undefined`; counts as a use for eviction. */
   get(key: string): V | undefined {
-    const slot = this.#map.get(key);
-    if (slot === undefined) return undefined;
-    if (slot.expiresAt <= this.#clock.now()) {
-      this.#expire(key, slot);
+    const slot = this.#index.get(key);
+    if (slot === undefined) {
+      this.#missed = key;
+      if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
       return undefined;
     }
-    this.#map.delete(key);
-    this.#map.set(key, slot);
-    return slot.value;
+    if (this.#expires !== undefined && this.#isExpired(slot)) {
+      this.#expireSlot(slot);
+      this.#flushPending();
+      if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
+      return undefined;
+    }
+    this.#touch(slot);
+    if (++this.#sampleHits + this.#sampleMisses >= this.#samplePeriod) this.#climb();
+    return this.#values[slot];
   }
 
   /** The value under `key` without counting a use. */
   peek(key: string): V | undefined {
-    const slot = this.#map.get(key);
-    if (slot === undefined || slot.expiresAt <= this.#clock.now()) return undefined;
-    return slot.value;
+    const slot = this.#index.get(key);
+    if (slot === undefined) return undefined;
+    if (this.#expires !== undefined && this.#isExpired(slot)) {
+      this.#expireSlot(slot);
+      this.#flushPending();
+      return undefined;
+    }
+    return this.#values[slot];
   }
 
   /** True if `key` holds an unexpired value; not a use. */
@@ -114,57 +274,76 @@ export class MemoryStore<V = unknown> {
     return this.peek(key) !== undefined;
   }
 
-  /** Milliseconds until `key` expires (`Infinity` for no expiry), or 0 when absent. */
+  /** Milliseconds until `key` expires (`Infinity` for no expiry), or 0 when absent or expired. */
   remainingTtl(key: string): number {
-    const slot = this.#map.get(key);
+    const slot = this.#index.get(key);
     if (slot === undefined) return 0;
-    return Math.max(0, slot.expiresAt - this.#clock.now());
+    const expiresAt = this.#expires === undefined ? Number.POSITIVE_INFINITY : this.#expires[slot]!;
+    if (expiresAt === Number.POSITIVE_INFINITY) return expiresAt;
+    return Math.max(0, expiresAt - this.#clock.now());
   }
 
   /**
-   * Stores `value` under `key` for `ttlMs` (no expiry when omitted).
+   * Stores `value` under `key` for `ttlMs` (no expiry when omitted or `Infinity`); counts as a use.
+   * A new key may be refused by the admission policy at once or evicted later; it is never an error.
    * @throws {ValueTooLargeError} when the value is larger than `maxEntryBytes`.
    */
   set(key: string, value: V, ttlMs?: number): void {
-    const expiresAt =
-      ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#clock.now() + assertTtl('ttlMs', ttlMs, true);
-    const size = this.#measure(key, value);
-    const old = this.#map.get(key);
-    if (old !== undefined) {
-      this.#bytes -= old.size;
-      this.#map.delete(key);
+    const finite = ttlMs !== undefined && assertTtl('ttlMs', ttlMs, true) !== Number.POSITIVE_INFINITY;
+    const size = this.#measureBytes ? this.#measure(key, value) : 0;
+    let expiresAt = Number.POSITIVE_INFINITY;
+    if (finite || this.#wheel !== undefined) {
+      const now = this.#clock.now();
+      if (this.#wheel === undefined) this.#startWheel(now);
+      else this.#advance(now);
+      if (finite) expiresAt = now + ttlMs;
     }
-    this.#map.set(key, { value, expiresAt, size });
-    this.#bytes += size;
-    this.#trim();
+    const slot = key === this.#missed ? undefined : this.#index.get(key);
+    if (slot === undefined) this.#insert(key, value, size, expiresAt);
+    else this.#update(slot, value, size, expiresAt);
+    this.#flushPending();
   }
 
-  /** Removes `key`; true if it was present. */
+  /** Removes `key`; true if it held an unexpired value. */
   delete(key: string): boolean {
-    const slot = this.#map.get(key);
+    const slot = this.#index.get(key);
     if (slot === undefined) return false;
-    this.#map.delete(key);
-    this.#bytes -= slot.size;
+    if (this.#expires !== undefined && this.#isExpired(slot)) {
+      this.#expireSlot(slot);
+      this.#flushPending();
+      return false;
+    }
+    this.#release(slot);
     return true;
   }
 
-  /** Removes every entry. */
+  /** Removes every entry (without `onEvict` calls) and releases the storage. */
   clear(): void {
-    this.#map.clear();
+    this.#index.clear();
+    this.#count = 0;
+    this.#windowCount = 0;
+    this.#protectedCount = 0;
     this.#bytes = 0;
+    this.#wheel = undefined;
+    this.#expires = undefined;
+    this.#allocate(Math.min(INITIAL_SLOTS, this.#maxEntries + 1));
+    this.#resizePolicy();
   }
 
-  /** Every live key, least recently used first. */
+  /** Every live key, in no particular order. */
   *keys(): IterableIterator<string> {
-    const now = this.#clock.now();
-    for (const [key, slot] of this.#map) if (slot.expiresAt > now) yield key;
+    const now = this.#expires === undefined ? 0 : this.#clock.now();
+    for (const [key, slot] of this.#index) {
+      if (this.#expires === undefined || this.#expires[slot]! > now) yield key;
+    }
   }
 
   #measure(key: string, value: V): number {
-    if (this.#sizeOf === undefined && this.#maxBytes === Number.POSITIVE_INFINITY) return 0;
     const size = this.#sizeOf === undefined ? estimateSize(value) : this.#sizeOf(value, key);
-    if (!Number.isFinite(size) || size < 0) {
-      throw new TypeError(`Expected \`sizeOf\` to return a non-negative number of bytes, got ${size}`);
+    if (typeof size !== 'number' || !Number.isFinite(size) || size < 0) {
+      throw new TypeError(
+        `Expected \`sizeOf\` to return a non-negative number of bytes, got ${describe(size)}`,
+      );
     }
     if (size > this.#maxEntryBytes) {
       throw new ValueTooLargeError(
@@ -174,27 +353,346 @@ export class MemoryStore<V = unknown> {
     return size;
   }
 
-  #trim(): void {
-    while (this.#map.size > this.#maxEntries || this.#bytes > this.#maxBytes) {
-      const first = this.#map.entries().next();
-      if (first.done) return;
-      const [key, slot] = first.value;
-      this.#map.delete(key);
-      this.#bytes -= slot.size;
-      if (slot.expiresAt <= this.#clock.now()) {
-        this.#expirations++;
-        this.#onEvict?.(key, slot.value, 'expired');
-      } else {
-        this.#evictions++;
-        this.#onEvict?.(key, slot.value, 'capacity');
-      }
+  #insert(key: string, value: V, size: number, expiresAt: number): void {
+    if (this.#free === NONE && this.#top === BASE + this.#slots) this.#grow();
+    this.#missed = undefined;
+    let slot = this.#free;
+    if (slot === NONE) slot = this.#top++;
+    else this.#free = this.#next[slot]!;
+    this.#keys[slot] = key;
+    this.#values[slot] = value;
+    this.#queue[slot] = WINDOW;
+    this.#linkLast(slot, WINDOW);
+    this.#index.set(key, slot);
+    this.#count++;
+    this.#windowCount++;
+    if (this.#sizes !== undefined) {
+      this.#sizes[slot] = size;
+      this.#bytes += size;
+    }
+    if (expiresAt !== Number.POSITIVE_INFINITY) this.#wheel!.schedule(slot, expiresAt);
+    if (this.#sketch !== undefined) {
+      const hash = hashKey(key, this.#seed);
+      this.#hashes[slot] = hash;
+      this.#sketch.increment(hash);
+    }
+    if (this.#windowCount > this.#windowMax || this.#overflowing()) this.#evict();
+  }
+
+  #update(slot: number, value: V, size: number, expiresAt: number): void {
+    this.#values[slot] = value;
+    if (this.#sizes !== undefined) {
+      this.#bytes += size - this.#sizes[slot]!;
+      this.#sizes[slot] = size;
+    }
+    this.#wheel?.schedule(slot, expiresAt);
+    this.#touch(slot);
+    if (this.#overflowing()) this.#evict();
+  }
+
+  /** Records a use of `slot`: counts it in the sketch and moves it to the front of its segment. */
+  #touch(slot: number): void {
+    if (this.#sketch !== undefined) this.#sketch.increment(this.#hashes[slot]!);
+    const queue = this.#queue[slot]!;
+    this.#unlink(slot);
+    if (queue === PROBATION) {
+      this.#queue[slot] = PROTECTED;
+      this.#linkLast(slot, PROTECTED);
+      if (++this.#protectedCount > this.#protectedMax) this.#demoteProtected();
+    } else {
+      this.#linkLast(slot, queue);
     }
   }
 
-  #expire(key: string, slot: Slot<V>): void {
-    this.#map.delete(key);
-    this.#bytes -= slot.size;
-    this.#expirations++;
-    this.#onEvict?.(key, slot.value, 'expired');
+  #overflowing(): boolean {
+    return this.#count > this.#maxEntries || this.#bytes > this.#maxBytes;
   }
+
+  /**
+   * Restores the bounds: window overflow moves to probation, and while the store is over a bound each
+   * leaving window entry (the candidate) duels the main space's LRU victim on estimated frequency.
+   */
+  #evict(): void {
+    const next = this.#next;
+    while (this.#windowCount > this.#windowMax) {
+      const candidate = next[WINDOW]!;
+      if (this.#overflowing() && this.#count > this.#windowCount) {
+        const victim = this.#mainVictim();
+        if (this.#admit(candidate, victim)) {
+          this.#evictSlot(victim);
+          this.#moveTo(candidate, PROBATION);
+        } else {
+          this.#evictSlot(candidate);
+        }
+      } else {
+        this.#moveTo(candidate, PROBATION);
+      }
+    }
+    while (this.#overflowing()) {
+      this.#evictSlot(this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!);
+    }
+  }
+
+  #mainVictim(): number {
+    const first = this.#next[PROBATION]!;
+    return first !== PROBATION ? first : this.#next[PROTECTED]!;
+  }
+
+  #admit(candidate: number, victim: number): boolean {
+    const sketch = this.#sketch!;
+    return admits(
+      sketch.frequency(this.#hashes[candidate]!),
+      sketch.frequency(this.#hashes[victim]!),
+      this.#random,
+    );
+  }
+
+  #demoteProtected(): void {
+    while (this.#protectedCount > this.#protectedMax) {
+      const slot = this.#next[PROTECTED]!;
+      this.#moveTo(slot, PROBATION);
+    }
+  }
+
+  /** Moves `slot` to the most recent end of `queue`, keeping the segment counts. */
+  #moveTo(slot: number, queue: number): void {
+    const from = this.#queue[slot]!;
+    if (from === WINDOW) this.#windowCount--;
+    else if (from === PROTECTED) this.#protectedCount--;
+    if (queue === WINDOW) this.#windowCount++;
+    else if (queue === PROTECTED) this.#protectedCount++;
+    this.#unlink(slot);
+    this.#queue[slot] = queue;
+    this.#linkLast(slot, queue);
+  }
+
+  /**
+   * Hill climbing on the window size: every sample period, keep moving the window boundary in the same
+   * direction while the hit rate improves, reverse when it drops, and take larger steps again after a
+   * large change (the workload shifted).
+   */
+  #climb(): void {
+    const hits = this.#sampleHits;
+    const requests = hits + this.#sampleMisses;
+    this.#sampleHits = 0;
+    this.#sampleMisses = 0;
+    if (this.#count < this.#capacity / 2) {
+      this.#previousHitRate = 0;
+      return;
+    }
+    const hitRate = hits / requests;
+    const change = hitRate - this.#previousHitRate;
+    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
+    this.#stepSize =
+      Math.abs(change) >= CLIMBER_RESTART
+        ? CLIMBER_STEP * this.#capacity * (amount >= 0 ? 1 : -1)
+        : CLIMBER_DECAY * amount;
+    this.#previousHitRate = hitRate;
+    const entries = Math.trunc(amount);
+    if (entries > 0) this.#growWindow(entries);
+    else if (entries < 0) this.#shrinkWindow(-entries);
+  }
+
+  #growWindow(entries: number): void {
+    const quota = Math.min(entries, this.#protectedMax);
+    let moved = 0;
+    while (moved < quota) {
+      let slot = this.#next[PROBATION]!;
+      if (slot === PROBATION) {
+        slot = this.#next[PROTECTED]!;
+        if (slot === PROTECTED) break;
+      }
+      this.#moveTo(slot, WINDOW);
+      moved++;
+    }
+    this.#windowMax += moved;
+    this.#protectedMax -= moved;
+    this.#demoteProtected();
+  }
+
+  #shrinkWindow(entries: number): void {
+    const quota = Math.min(entries, Math.max(0, this.#windowMax - 1));
+    let moved = 0;
+    while (moved < quota && this.#next[WINDOW] !== WINDOW) {
+      this.#moveTo(this.#next[WINDOW]!, PROBATION);
+      moved++;
+    }
+    this.#windowMax -= moved;
+    this.#protectedMax += moved;
+  }
+
+  #isExpired(slot: number): boolean {
+    const expiresAt = this.#expires![slot]!;
+    if (expiresAt === Number.POSITIVE_INFINITY) return false;
+    const now = this.#clock.now();
+    if (now >= this.#nextTick) this.#advance(now);
+    return expiresAt <= now;
+  }
+
+  #startWheel(now: number): void {
+    this.#wheel = new TimerWheel(BASE + this.#slots, now);
+    this.#expires = this.#wheel.expires;
+    this.#nextTick = now;
+  }
+
+  #advance(now: number): void {
+    if (now < this.#nextTick) return;
+    this.#nextTick = (Math.floor(now / 64) + 1) * 64;
+    this.#wheel!.advance(now, this.#expireFromWheel);
+  }
+
+  /** Removes an expired slot; its `onEvict` call waits in the pending list until the operation ends. */
+  #expireSlot(slot: number): void {
+    const key = this.#keys[slot]!;
+    const value = this.#values[slot] as V;
+    this.#release(slot);
+    this.#expirations++;
+    if (this.#onEvict !== undefined) {
+      this.#pendingKeys.push(key);
+      this.#pendingValues.push(value);
+    }
+  }
+
+  #flushPending(): void {
+    const onEvict = this.#onEvict;
+    if (onEvict === undefined || this.#pendingKeys.length === 0) return;
+    const keys = this.#pendingKeys;
+    const values = this.#pendingValues;
+    this.#pendingKeys = [];
+    this.#pendingValues = [];
+    for (let i = 0; i < keys.length; i++) onEvict(keys[i]!, values[i]!, 'expired');
+  }
+
+  #evictSlot(slot: number): void {
+    if (this.#expires !== undefined && this.#expires[slot]! <= this.#clock.now()) {
+      this.#expireSlot(slot);
+      return;
+    }
+    const key = this.#keys[slot]!;
+    const value = this.#values[slot] as V;
+    this.#release(slot);
+    this.#evictions++;
+    this.#onEvict?.(key, value, 'capacity');
+  }
+
+  /** Unlinks `slot` from its list, the wheel and the index, and puts it on the free list. */
+  #release(slot: number): void {
+    const queue = this.#queue[slot]!;
+    if (queue === WINDOW) this.#windowCount--;
+    else if (queue === PROTECTED) this.#protectedCount--;
+    this.#count--;
+    this.#unlink(slot);
+    this.#index.delete(this.#keys[slot]!);
+    this.#keys[slot] = undefined;
+    this.#values[slot] = undefined;
+    if (this.#sizes !== undefined) this.#bytes -= this.#sizes[slot]!;
+    this.#wheel?.cancel(slot);
+    this.#next[slot] = this.#free;
+    this.#free = slot;
+  }
+
+  #unlink(slot: number): void {
+    const prev = this.#prev[slot]!;
+    const next = this.#next[slot]!;
+    this.#next[prev] = next;
+    this.#prev[next] = prev;
+  }
+
+  #linkLast(slot: number, sentinel: number): void {
+    const last = this.#prev[sentinel]!;
+    this.#next[last] = slot;
+    this.#prev[slot] = last;
+    this.#next[slot] = sentinel;
+    this.#prev[sentinel] = slot;
+  }
+
+  /** Allocates empty storage for `slots` entries (the constructor and `clear()`). */
+  #allocate(slots: number): void {
+    const length = BASE + slots;
+    this.#slots = slots;
+    this.#keys = new Array<string | undefined>(length).fill(undefined);
+    this.#values = new Array<V | undefined>(length).fill(undefined);
+    this.#prev = new Int32Array(length);
+    this.#next = new Int32Array(length);
+    this.#queue = new Uint8Array(length);
+    this.#hashes = new Int32Array(this.#tinylfu ? length : 0);
+    this.#sizes = this.#measureBytes ? new Float64Array(length) : undefined;
+    for (let s = 0; s < BASE; s++) {
+      this.#prev[s] = s;
+      this.#next[s] = s;
+    }
+    this.#top = BASE;
+    this.#free = NONE;
+  }
+
+  /**
+   * Doubles the slot storage (up to `maxEntries + 1`, the one spare slot a new entry uses before its
+   * duel). The sketch restarts at the new size, as Caffeine's does while a cache fills; with an entry
+   * bound of `Infinity` the window and protected targets scale with the storage.
+   */
+  #grow(): void {
+    const slots = Math.min(this.#slots * 2, this.#maxEntries + 1);
+    const length = BASE + slots;
+    this.#keys = copyArray(this.#keys, length);
+    this.#values = copyArray(this.#values, length);
+    this.#prev = copyTyped(new Int32Array(length), this.#prev);
+    this.#next = copyTyped(new Int32Array(length), this.#next);
+    this.#queue = copyTyped(new Uint8Array(length), this.#queue);
+    if (this.#sketch !== undefined) this.#hashes = copyTyped(new Int32Array(length), this.#hashes);
+    if (this.#sizes !== undefined) this.#sizes = copyTyped(new Float64Array(length), this.#sizes);
+    if (this.#wheel !== undefined) {
+      this.#wheel.grow(length);
+      this.#expires = this.#wheel.expires;
+    }
+    this.#slots = slots;
+    this.#resizePolicy();
+  }
+
+  /** Fits the sketch to the storage and, with an entry bound of `Infinity`, scales the policy targets. */
+  #resizePolicy(): void {
+    if (this.#sketch === undefined) return;
+    this.#sketch.resize(Math.min(this.#maxEntries, this.#slots));
+    this.#samplePeriod = this.#sketch.sampleSize;
+    if (this.#maxEntries !== Number.POSITIVE_INFINITY) return;
+    const scale = this.#slots / this.#capacity;
+    this.#capacity = this.#slots;
+    this.#windowMax = Math.max(1, Math.round(this.#windowMax * scale));
+    this.#protectedMax = Math.min(Math.round(this.#protectedMax * scale), this.#capacity - this.#windowMax);
+    this.#stepSize *= scale;
+  }
+}
+
+function copyArray<T>(from: Array<T | undefined>, length: number): Array<T | undefined> {
+  const to = new Array<T | undefined>(length).fill(undefined);
+  for (let i = 0; i < from.length; i++) to[i] = from[i];
+  return to;
+}
+
+function copyTyped<T extends Int32Array | Uint8Array | Float64Array>(to: T, from: T): T {
+  to.set(from as never);
+  return to;
+}
+
+function assertBound(name: string, value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    const Err = typeof value === 'number' ? RangeError : TypeError;
+    throw new Err(`Expected \`${name}\` to be a positive integer or Infinity, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function assertFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+  }
+}
+
+function warnUnbounded(): void {
+  if (warnedUnbounded) return;
+  warnedUnbounded = true;
+  process.emitWarning(
+    'MemoryStore has neither maxEntries nor maxBytes; it can grow until the process runs out of memory',
+    { code: 'STRATACACHE_UNBOUNDED', type: 'StratacacheWarning' },
+  );
 }

@@ -1,0 +1,246 @@
+/**
+ * Deterministic synthetic key traces for the bench suites, and the two offline bounds a hit ratio is
+ * compared with (Belady's clairvoyant optimum, the static ideal LFU). A trace is a `Uint32Array` of key
+ * ids; turn ids into string keys with {@link keyNames}.
+ */
+
+/** A seeded uniform PRNG in [0, 1) (sfc32); the same seed always yields the same sequence. */
+export function createRandom(seed: number): () => number {
+  let a = 0x9e3779b9;
+  let b = 0x243f6a88;
+  let c = 0xb7e15162;
+  let d = seed | 0;
+  const next = (): number => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+/** Samples ranks 0..n-1 with P(rank k) ∝ 1 / (k + 1)^s, by binary search over the cumulative weights. */
+export class ZipfSampler {
+  readonly #cdf: Float64Array;
+
+  constructor(n: number, s: number) {
+    this.#cdf = new Float64Array(n);
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      total += 1 / (k + 1) ** s;
+      this.#cdf[k] = total;
+    }
+    for (let k = 0; k < n; k++) this.#cdf[k]! /= total;
+  }
+
+  /** The rank for a uniform number `u` in [0, 1). */
+  sample(u: number): number {
+    const cdf = this.#cdf;
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cdf[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+}
+
+/**
+ * `count` requests over `n` keys with Zipf exponent `s`. Ranks are scattered over the ids by a fixed
+ * permutation, so the hottest key is not id 0.
+ */
+export function zipfTrace(n: number, count: number, s: number, seed: number): Uint32Array {
+  const random = createRandom(seed);
+  const zipf = new ZipfSampler(n, s);
+  const ids = permutation(n, random);
+  const trace = new Uint32Array(count);
+  for (let i = 0; i < count; i++) trace[i] = ids[zipf.sample(random())]!;
+  return trace;
+}
+
+/**
+ * A Zipf trace interrupted every `period` requests by a scan of `scanLength` keys that are never
+ * requested again (ids from `n` upward), as a batch job or crawler would cause.
+ */
+export function zipfScanTrace(
+  n: number,
+  count: number,
+  s: number,
+  seed: number,
+  period = 50_000,
+  scanLength = 5_000,
+): Uint32Array {
+  const base = zipfTrace(n, count, s, seed);
+  const trace = new Uint32Array(count);
+  let nextScanKey = n;
+  for (let i = 0; i < count; i++) {
+    const inScan = i % period >= period - scanLength;
+    trace[i] = inScan ? nextScanKey++ : base[i]!;
+  }
+  return trace;
+}
+
+/**
+ * A recency-biased trace: new keys keep arriving (one every `arrivalEvery` requests) and a request picks
+ * a key by age with Zipf exponent `s` over the `live` newest keys, as for news items or sessions. Old
+ * keys stop being requested however often they were requested before, so frequency history misleads
+ * and LRU is near optimal.
+ */
+export function movingPopularTrace(
+  count: number,
+  seed: number,
+  live = 20_000,
+  arrivalEvery = 20,
+  s = 0.8,
+): Uint32Array {
+  const random = createRandom(seed);
+  const zipf = new ZipfSampler(live, s);
+  const trace = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const newest = live + Math.floor(i / arrivalEvery);
+    trace[i] = newest - zipf.sample(random());
+  }
+  return trace;
+}
+
+/**
+ * A Zipf trace whose popular set is replaced every `phase` requests (a new permutation of `n` fresh
+ * keys), as when a feed or a catalogue rolls over; tests how fast stale frequencies age out.
+ */
+export function shiftingZipfTrace(
+  n: number,
+  count: number,
+  s: number,
+  seed: number,
+  phase = 250_000,
+): Uint32Array {
+  const random = createRandom(seed);
+  const zipf = new ZipfSampler(n, s);
+  const trace = new Uint32Array(count);
+  let ids = permutation(n, random);
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && i % phase === 0) ids = permutation(n, random).map((id) => id + n * (i / phase));
+    trace[i] = ids[zipf.sample(random())]!;
+  }
+  return trace;
+}
+
+function permutation(n: number, random: () => number): Uint32Array {
+  const ids = new Uint32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = ids[i]!;
+    ids[i] = ids[j]!;
+    ids[j] = t;
+  }
+  return ids;
+}
+
+/** One string key per id up to the largest id in the traces, e.g. `key:1234`. */
+export function keyNames(...traces: Uint32Array[]): string[] {
+  let max = 0;
+  for (const trace of traces) for (const id of trace) if (id > max) max = id;
+  const names = new Array<string>(max + 1);
+  for (let id = 0; id <= max; id++) names[id] = `key:${id}`;
+  return names;
+}
+
+/**
+ * Belady's optimum hit ratio: on a miss with a full cache, evict the key whose next request is farthest
+ * away, or do not admit the new key when its own next request is the farthest (bypass). Uses next-use
+ * indexes and a lazy max-heap, O(n log n).
+ */
+export function beladyHitRatio(trace: Uint32Array, capacity: number): number {
+  const n = trace.length;
+  const nextUse = new Float64Array(n);
+  const seen = new Map<number, number>();
+  for (let i = n - 1; i >= 0; i--) {
+    const id = trace[i]!;
+    nextUse[i] = seen.get(id) ?? Number.POSITIVE_INFINITY;
+    seen.set(id, i);
+  }
+  // Cached key -> its next use; the heap holds (nextUse, key) pairs, stale ones skipped on pop.
+  const cached = new Map<number, number>();
+  const heapTime: number[] = [];
+  const heapKey: number[] = [];
+  const push = (time: number, key: number): void => {
+    let i = heapTime.length;
+    heapTime.push(time);
+    heapKey.push(key);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heapTime[parent]! >= time) break;
+      heapTime[i] = heapTime[parent]!;
+      heapKey[i] = heapKey[parent]!;
+      i = parent;
+    }
+    heapTime[i] = time;
+    heapKey[i] = key;
+  };
+  const pop = (): void => {
+    const lastTime = heapTime.pop()!;
+    const lastKey = heapKey.pop()!;
+    const size = heapTime.length;
+    if (size === 0) return;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && heapTime[child + 1]! > heapTime[child]!) child++;
+      if (heapTime[child]! <= lastTime) break;
+      heapTime[i] = heapTime[child]!;
+      heapKey[i] = heapKey[child]!;
+      i = child;
+    }
+    heapTime[i] = lastTime;
+    heapKey[i] = lastKey;
+  };
+  const farthest = (): number => {
+    for (;;) {
+      const key = heapKey[0]!;
+      if (cached.get(key) === heapTime[0]) return key;
+      pop();
+    }
+  };
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    const id = trace[i]!;
+    const next = nextUse[i]!;
+    if (cached.has(id)) {
+      hits++;
+      cached.set(id, next);
+      push(next, id);
+      continue;
+    }
+    if (cached.size >= capacity) {
+      const victim = farthest();
+      if (cached.get(victim)! <= next) continue;
+      cached.delete(victim);
+      pop();
+    }
+    cached.set(id, next);
+    push(next, id);
+  }
+  return hits / n;
+}
+
+/**
+ * The static ideal LFU: the `capacity` keys requested most often over the whole trace are kept for the
+ * whole trace. The first request of each is counted as a miss (it has to be loaded), like every other
+ * contender's cold misses.
+ */
+export function idealLfuHitRatio(trace: Uint32Array, capacity: number): number {
+  const counts = new Map<number, number>();
+  for (const id of trace) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const top = [...counts.values()].sort((a, b) => b - a).slice(0, capacity);
+  let hits = 0;
+  for (const c of top) hits += c - 1;
+  return hits / trace.length;
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { createRandom, movingPopularTrace, zipfTrace } from '../../../bench/lib/traces.js';
+import { admits, FrequencySketch, hashKey } from '../../../src/stores/memory/frequency-sketch.js';
+import { MemoryStore } from '../../../src/stores/memory/memory-store.js';
+
+function replay(store: MemoryStore<number>, trace: Uint32Array): number {
+  let hits = 0;
+  for (const id of trace) {
+    const key = `key:${id}`;
+    if (store.get(key) === undefined) store.set(key, id);
+    else hits++;
+  }
+  return hits / trace.length;
+}
+
+describe('FrequencySketch', () => {
+  it('counts up to 15 and tells hot keys from cold ones', () => {
+    const sketch = new FrequencySketch(1000);
+    const hot = hashKey('hot', 1);
+    for (let i = 0; i < 20; i++) sketch.increment(hot);
+    sketch.increment(hashKey('cold', 1));
+    expect(sketch.frequency(hot)).toBe(15);
+    expect(sketch.frequency(hashKey('cold', 1))).toBe(1);
+    expect(sketch.frequency(hashKey('never', 1))).toBe(0);
+  });
+
+  it('ages: halves every counter after 10 × capacity additions', () => {
+    const sketch = new FrequencySketch(64);
+    expect(sketch.sampleSize).toBe(640);
+    const hot = hashKey('hot', 7);
+    for (let i = 0; i < 12; i++) sketch.increment(hot);
+    let before = sketch.frequency(hot);
+    for (let n = 0; n < 10_000; n++) {
+      before = sketch.frequency(hot);
+      const additions = sketch.additions;
+      sketch.increment(hashKey(`other${n}`, 7));
+      if (sketch.additions < additions) break;
+    }
+    expect(before).toBeGreaterThanOrEqual(12);
+    expect(sketch.frequency(hot)).toBe(before >>> 1);
+    expect(sketch.additions).toBeLessThan(640 / 2);
+  });
+});
+
+describe('admission rule', () => {
+  it('admits the more frequent candidate, and a warm loser only at random, 1 in 128', () => {
+    const never = () => 0.5;
+    const always = () => 0;
+    expect(admits(3, 2, never)).toBe(true);
+    expect(admits(2, 2, never)).toBe(false);
+    expect(admits(5, 9, always)).toBe(false);
+    expect(admits(6, 9, always)).toBe(true);
+    expect(admits(6, 9, never)).toBe(false);
+    const random = createRandom(3);
+    let wins = 0;
+    for (let i = 0; i < 128_000; i++) if (admits(8, 15, random)) wins++;
+    expect(wins).toBeGreaterThan(800);
+    expect(wins).toBeLessThan(1200);
+  });
+});
+
+describe('W-TinyLFU policy', () => {
+  it('keeps a frequently used set through a scan that evicts it under LRU', () => {
+    const run = (policy: 'tinylfu' | 'lru') => {
+      const store = new MemoryStore<number>({ maxEntries: 100, policy, random: createRandom(1) });
+      for (let round = 0; round < 5; round++)
+        for (let i = 0; i < 100; i++) store.get(`hot${i}`) ?? store.set(`hot${i}`, i);
+      for (let i = 0; i < 1000; i++) store.get(`scan${i}`) ?? store.set(`scan${i}`, i);
+      let kept = 0;
+      for (let i = 0; i < 100; i++) if (store.peek(`hot${i}`) !== undefined) kept++;
+      return kept;
+    };
+    expect(run('lru')).toBe(0);
+    expect(run('tinylfu')).toBeGreaterThanOrEqual(95);
+  });
+
+  it('admits a newcomer once it is requested more often than the victim', () => {
+    const store = new MemoryStore<number>({ maxEntries: 10, random: createRandom(1) });
+    for (let i = 0; i < 10; i++) store.set(`cold${i}`, i);
+    for (let i = 0; i < 4; i++) {
+      store.get('new') ?? store.set('new', 1);
+      store.set(`filler${i}`, i);
+    }
+    expect(store.peek('new')).toBe(1);
+  });
+
+  it('beats LRU by a wide margin on a Zipf trace and keeps the window small', () => {
+    const trace = zipfTrace(10_000, 200_000, 0.99, 5);
+    const ours = new MemoryStore<number>({ maxEntries: 100, random: createRandom(2) });
+    const lru = new MemoryStore<number>({ maxEntries: 100, policy: 'lru' });
+    expect(replay(ours, trace)).toBeGreaterThan(replay(lru, trace) + 0.05);
+    expect(ours.policyState.windowMax).toBeLessThan(50);
+  });
+
+  it('grows the window when the popular set keeps moving, staying near LRU', () => {
+    const trace = movingPopularTrace(400_000, 9, 20_000, 20, 0.8);
+    const ours = new MemoryStore<number>({ maxEntries: 1000, random: createRandom(2) });
+    const lru = new MemoryStore<number>({ maxEntries: 1000, policy: 'lru' });
+    const initial = ours.policyState.windowMax;
+    const oursRatio = replay(ours, trace);
+    expect(ours.policyState.windowMax).toBeGreaterThan(initial * 5);
+    expect(oursRatio).toBeGreaterThan(replay(lru, trace) - 0.01);
+  });
+
+  it('keeps the segment sizes consistent with the targets', () => {
+    const store = new MemoryStore<number>({ maxEntries: 500, random: createRandom(4) });
+    replay(store, zipfTrace(5000, 50_000, 0.9, 1));
+    const state = store.policyState;
+    expect(state.window + state.probation + state.protected).toBe(store.size);
+    expect(state.protected).toBeLessThanOrEqual(state.protectedMax);
+    expect(state.windowMax + state.protectedMax).toBeLessThanOrEqual(500);
+  });
+});
