@@ -3,6 +3,20 @@ export function int(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A number as TypeScript source: 3_600_000. */
+export function literal(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '_');
+}
+
+/** A duration in words: 5 min 10 s, 1 h, 200 ms. */
+export function duration(value: number): string {
+  if (value < 1000) return `${value} ms`;
+  const h = Math.floor(value / 3_600_000);
+  const m = Math.floor((value % 3_600_000) / 60_000);
+  const s = Math.round((value % 60_000) / 1000);
+  return [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : '', s > 0 ? `${s} s` : ''].filter(Boolean).join(' ');
+}
+
 /** 93.4 % */
 export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(1)} %`;
@@ -42,4 +56,18 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   for (const r of rows) out.push(r.length === 1 && r[0] === '-' ? line('├', '┼', '┤') : row(r));
   out.push(line('└', '┴', '┘'));
   return out.join('\n');
+}
+
+/** Breaks `text` into lines of at most `width` characters, at spaces. */
+export function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
 }

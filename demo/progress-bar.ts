@@ -26,7 +26,7 @@ export class ProgressBar {
       const now = performance.now();
       if (!labelChanged && done < this.#total && now - this.#lastDraw < 80) return;
       this.#lastDraw = now;
-      this.#out.write(`\r${this.#line(done)}\x1b[K`);
+      this.#out.write(`\r${this.#fit(this.#line(done))}\x1b[K`);
       return;
     }
     const quarter = Math.floor((4 * done) / this.#total);
@@ -38,8 +38,14 @@ export class ProgressBar {
 
   /** Draws the final state and ends the line. */
   finish(): void {
-    if (this.#tty) this.#out.write(`\r${this.#line(this.#total)}\x1b[K\n`);
+    if (this.#tty) this.#out.write(`\r${this.#fit(this.#line(this.#total))}\x1b[K\n`);
     else if (this.#lastPrinted !== this.#total) this.#out.write(`${this.#line(this.#total)}\n`);
+  }
+
+  /** Cuts the line to the terminal width: a wrapped line could not be redrawn in place. */
+  #fit(line: string): string {
+    const columns = this.#out.columns ?? 120;
+    return line.length < columns ? line : `${line.slice(0, Math.max(0, columns - 2))}…`;
   }
 
   #line(done: number): string {
