@@ -25,7 +25,7 @@ const USAGE = `Usage: npm run demo -- [--quick] [--clients N] [--requests N] [--
   --quick        a small run for tests (a few seconds after start-up), also DEMO_QUICK=1
   --clients N    concurrent simulated clients, 1..1000 (default 100; quick 50)
   --requests N   requests through the cache (default 40000; quick 8000)
-  --baseline N   requests of the same stream replayed without a cache (default 10000; quick 2000)
+  --baseline N   requests of the same stream replayed without a cache (default: all)
   --rate N       requests per second the clients are paced at (default 5000; quick 4000)
   --seed N       seed of the key stream (default 42)`;
 
@@ -63,7 +63,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): De
     products: 10_000,
     clients: get('--clients', quick ? 50 : 100, 1000),
     requests,
-    baselineRequests: Math.min(requests, get('--baseline', quick ? 2_000 : 10_000, 10_000_000)),
+    baselineRequests: Math.min(requests, get('--baseline', requests, 10_000_000)),
     rate: get('--rate', quick ? 4_000 : 5_000, 1_000_000),
     zipf: 0.99,
     seed: get('--seed', 42, 2 ** 31),

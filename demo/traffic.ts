@@ -62,7 +62,10 @@ export async function runTraffic(
       phases[phase]!.enter?.();
     }
     while (milestone < milestones.length && milestones[milestone]!.at <= i) {
-      background.push(milestones[milestone]!.run());
+      const task = milestones[milestone]!.run();
+      // Handled here so an early failure is not an unhandled rejection; it is rethrown after the run.
+      task.catch(() => {});
+      background.push(task);
       milestone++;
     }
   };
