@@ -333,6 +333,16 @@ async function main(config: DemoConfig): Promise<number> {
   const otherFailures = cached.failures.filter((f) => !(f.error instanceof DatabaseDownError)).length;
   const downRequests = latenciesIn(cached, [DOWN]).length;
 
+  const staleReasons = (
+    [
+      ['swr', stale.swr],
+      ['fail-safe', stale.failSafe],
+      ['soft timeout', stale.softTimeout],
+    ] as const
+  )
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${reason} ${int(count)}`)
+    .join(', ');
   out('Summary');
   out(
     table(
@@ -366,11 +376,7 @@ async function main(config: DemoConfig): Promise<number> {
           `${burstQueries} query`,
         ],
         ['loader calls saved by coalescing', '—', int(burstJoined + coalesced)],
-        [
-          'stale served while slow or down',
-          '—',
-          `${int(stale.total)} (swr ${int(stale.swr)}, fail-safe ${int(stale.failSafe)}, soft timeout ${int(stale.softTimeout)})`,
-        ],
+        ['stale served while slow or down', '—', `${int(stale.total)} (${staleReasons})`],
         ['failed requests while down', `${int(downRequests)} (all) †`, int(failedDown)],
         ['price update seen after invalidateTags', '—', u.oldPriceReadsAfter === 0 ? 'yes, at once' : 'NO'],
       ],
