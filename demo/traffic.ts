@@ -80,7 +80,9 @@ export async function runTraffic(
       else await yieldToLoop();
       advance(i);
       const id = ids[i]!;
-      phaseOf[i] = phase;
+      let own = phases.length - 1;
+      while (own > 0 && phases[own]!.from > i) own--;
+      phaseOf[i] = own;
       const startedAt = performance.now();
       try {
         await read(id, startedAt);
