@@ -242,13 +242,14 @@ export class MemoryStore<V = unknown> {
   get(key: string): V | undefined {
     const slot = this.#index.get(key);
     if (slot === undefined) {
+      this.#tick();
       this.#missed = key;
       if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
       return undefined;
     }
     if (this.#expires !== undefined && this.#isExpired(slot)) {
       this.#expireSlot(slot);
-      this.#flushPending();
+      this.#tick();
       if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
       return undefined;
     }
@@ -521,12 +522,20 @@ export class MemoryStore<V = unknown> {
     this.#protectedMax += moved;
   }
 
+  /**
+   * Whether `slot` has expired. It must not advance the wheel: advancing could release this very slot
+   * (and others the caller holds), so the wheel moves only where no slot is held (sets and misses).
+   */
   #isExpired(slot: number): boolean {
     const expiresAt = this.#expires![slot]!;
-    if (expiresAt === Number.POSITIVE_INFINITY) return false;
-    const now = this.#clock.now();
-    if (now >= this.#nextTick) this.#advance(now);
-    return expiresAt <= now;
+    return expiresAt !== Number.POSITIVE_INFINITY && expiresAt <= this.#clock.now();
+  }
+
+  /** Moves the wheel to now (if started) and delivers the expirations it found. */
+  #tick(): void {
+    if (this.#wheel === undefined) return;
+    this.#advance(this.#clock.now());
+    this.#flushPending();
   }
 
   #startWheel(now: number): void {
