@@ -97,6 +97,7 @@ interface Core {
   stats: StatsRecorder;
   events: Emitter<CacheEvents>;
   flights: SingleFlight<unknown>;
+  reads: SingleFlight<{ entry: Entry; state: State; tier: 'l2' } | undefined>;
   tags: TagIndex;
   generations: SyncedNumbers;
   /** Pattern invalidations for L2 stores that cannot scan, checked on L2 reads. */
@@ -194,6 +195,7 @@ export class Cache {
       stats,
       events,
       flights: new SingleFlight(),
+      reads: new SingleFlight(),
       tags: new TagIndex(new SyncedNumbers(l2, `${meta}tag:`, o.clock, o.syncInterval)),
       generations: new SyncedNumbers(l2, `${meta}gen:`, o.clock, o.syncInterval),
       patterns: [],
@@ -703,10 +705,22 @@ export class Cache {
     if (count && c.l1 !== undefined) c.stats.l1Misses++;
     if (c.l2 === undefined)
       return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
-    const found = await this.#accept(lk, await c.l2.get(c.o.prefix + lk), version);
+    const found = await this.#readL2(lk, version);
     if (found !== undefined) return found;
     if (count) c.stats.l2Misses++;
     return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
+  }
+
+  /** One L2 read (and decode) per key at a time, shared by concurrent callers: a cold burst costs one round trip. */
+  #readL2(
+    lk: string,
+    version: string | undefined,
+  ): Promise<{ entry: Entry; state: State; tier: 'l2' } | undefined> {
+    const c = this.#core;
+    const [read] = c.reads.run(version === undefined ? lk : `${lk}\u0000${version}`, async () =>
+      this.#accept(lk, await c.l2!.get(c.o.prefix + lk), version),
+    );
+    return read;
   }
 
   /** Decodes L2 bytes into a live entry (fresh or stale) and back-fills L1; corrupt bytes are a counted miss. */
@@ -980,8 +994,14 @@ export class Cache {
     const deadline = c.o.clock.now() + wait;
     let waited = false;
     for (;;) {
-      const lease = await l2.call<Lease | undefined | typeof LOCK_FAILED>('lock.acquire', LOCK_FAILED, () =>
-        lock.acquire(fk, leaseMs),
+      // A timed-out acquire may have been granted: wait for the value like any other waiter rather than
+      // load beside a lease that may exist. A failing lock (refused, circuit open) means load without it.
+      const lease = await l2.call<Lease | undefined | typeof LOCK_FAILED>(
+        'lock.acquire',
+        LOCK_FAILED,
+        () => lock.acquire(fk, leaseMs),
+        undefined,
+        undefined,
       );
       if (lease === LOCK_FAILED) return { lease: undefined };
       if (lease !== undefined) return { lease };
@@ -992,7 +1012,7 @@ export class Cache {
       const remaining = deadline - c.o.clock.now();
       if (remaining <= 0) break;
       await lock.wait(fk, Math.min(remaining, poll)).catch(noop);
-      const found = await this.#accept(lk, await l2.get(fk), version);
+      const found = await this.#readL2(lk, version);
       if (found !== undefined && found.state === FRESH) return { entry: found.entry };
     }
     if (onWaitTimeout === 'stale-or-load' && stale !== undefined) {

@@ -37,12 +37,16 @@ export class RemoteTier {
     return this.#breaker.open;
   }
 
-  /** Runs `fn` within the timeout and the breaker; resolves `fallback` on any failure. */
+  /**
+   * Runs `fn` within the timeout and the breaker; resolves `fallback` on any failure (`timeoutFallback`
+   * when the call timed out and its outcome is unknown).
+   */
   call<T>(
     operation: string,
     fallback: T,
     fn: (store: Store) => Promise<T>,
     timeoutMs = this.#timeoutMs,
+    timeoutFallback: T = fallback,
   ): Promise<T> {
     if (!this.#breaker.allow()) {
       this.#onError(new CircuitOpenError(this.store.name), operation);
@@ -55,7 +59,7 @@ export class RemoteTier {
         done = true;
         this.#breaker.failure();
         this.#onError(new StoreTimeoutError(`${this.store.name}.${operation}`, timeoutMs), operation);
-        resolve(fallback);
+        resolve(timeoutFallback);
       }, timeoutMs);
       let pending: Promise<T>;
       try {

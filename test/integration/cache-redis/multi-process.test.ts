@@ -1,0 +1,104 @@
+import { createClient } from '@redis/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cache } from '../../../src/cache.js';
+import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { type ServerHandle, startRedis } from '../../helpers/servers.js';
+import { startWorker, type Worker } from './child.js';
+
+let redis: ServerHandle;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+describe('stampede across processes', () => {
+  it('4 processes × 500 concurrent getOrSet on one cold key run the loader once', async () => {
+    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(redis.url)));
+    try {
+      const results = await Promise.all(
+        workers.map((w) => w.send({ cmd: 'stampede', key: 'cold', n: 500, loaderMs: 100 })),
+      );
+      const loads = results.reduce((n, r) => n + (r.loads as number), 0);
+      expect(loads).toBe(1);
+      for (const r of results) {
+        expect(r.distinct).toBe(1);
+        // loader time + 50 ms + the lock poll bound (50 ms) + process scheduling slack on 2 cores
+        expect(r.maxMs as number).toBeLessThan(100 + 50 + 50 + 250);
+      }
+      expect(results.filter((r) => (r.lockWaits as number) > 0).length).toBe(3);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+  }, 30_000);
+});
+
+describe('bus between processes', () => {
+  let other: Worker;
+  let cache: Cache;
+  beforeAll(async () => {
+    other = await startWorker(redis.url);
+    cache = new Cache({ l2: new RedisStore({ url: redis.url }), bus: true, ttl: 60_000 });
+    await new Promise((r) => setTimeout(r, 300));
+  });
+  afterAll(async () => {
+    await other?.stop();
+    await cache?.close();
+  });
+
+  it('a set on one instance replaces the value in the other instance L1 within 50 ms', async () => {
+    await cache.set('k', 'v1');
+    expect((await other.send({ cmd: 'get', key: 'k' })).value).toBe('v1');
+    await cache.set('k', 'v2');
+    const r = await other.send({ cmd: 'waitFor', key: 'k', value: 'v2', timeoutMs: 1000 });
+    expect(r.ok).toBe(true);
+    expect(r.ms as number).toBeLessThan(50);
+  });
+
+  it('a delete and a tag invalidation reach the other instance', async () => {
+    await cache.set('d', 'x');
+    expect((await other.send({ cmd: 'get', key: 'd' })).value).toBe('x');
+    await cache.delete('d');
+    expect(
+      (await other.send({ cmd: 'waitFor', key: 'd', value: null, timeoutMs: 1000 })).ms as number,
+    ).toBeLessThan(50);
+    await other.send({ cmd: 'set', key: 't', value: 'tagged', tags: ['group'] });
+    expect(await cache.get('t')).toBe('tagged');
+    await cache.invalidateTags(['group']);
+    expect(
+      (await other.send({ cmd: 'waitFor', key: 't', value: null, timeoutMs: 1000 })).ms as number,
+    ).toBeLessThan(50);
+  });
+
+  it('ignores its own messages and purges L1 when its bus connection is killed', async () => {
+    await cache.set('own', 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(cache.stats().entries).toBeGreaterThan(0);
+    const resets: number[] = [];
+    cache.on('bus:reset', () => resets.push(Date.now()));
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      const list = (await admin.sendCommand(['CLIENT', 'LIST'])) as string;
+      const subs = list.split('\n').filter((l) => /sub=[1-9]|psub=[1-9]|ssub=[1-9]/.test(l));
+      expect(subs.length).toBeGreaterThanOrEqual(2);
+      for (const line of subs) {
+        const id = /id=(\d+)/.exec(line)![1]!;
+        await admin.sendCommand(['CLIENT', 'KILL', 'ID', id]);
+      }
+    } finally {
+      await admin.close();
+    }
+    const deadline = Date.now() + 5000;
+    while (resets.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(resets.length).toBeGreaterThan(0);
+    expect(cache.stats().entries).toBe(0);
+    expect((await other.send({ cmd: 'l1size' })).size).toBe(0);
+    // Still in sync after the resubscription.
+    await cache.set('after', 'a');
+    expect((await other.send({ cmd: 'get', key: 'after' })).value).toBe('a');
+    await cache.set('after', 'b');
+    expect((await other.send({ cmd: 'waitFor', key: 'after', value: 'b', timeoutMs: 1000 })).ok).toBe(true);
+  });
+});
