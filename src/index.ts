@@ -6,6 +6,14 @@ export {
   type LoaderContext,
   type WrapOptions,
 } from './cache.js';
+export { HashRing, type HashRingMode, type HashRingOptions } from './distributed/hash-ring.js';
+export {
+  type EjectOptions,
+  ShardedStore,
+  type ShardedStoreEvents,
+  type ShardedStoreOptions,
+  type ShardNodeStats,
+} from './distributed/sharded-store.js';
 export {
   CacheError,
   type CacheErrorCode,
@@ -38,5 +46,37 @@ export {
   type StampedeOptions,
 } from './options.js';
 export type { DistributedLock, Lease } from './stampede/distributed-lock.js';
-export { type EvictionReason, MemoryStore, type MemoryStoreOptions } from './stores/memory/memory-store.js';
+export {
+  type EvictionPolicy,
+  type EvictionReason,
+  MemoryStore,
+  type MemoryStoreOptions,
+  type MemoryStorePolicyState,
+} from './stores/memory/memory-store.js';
 export type { Store, StoreCapabilities, StoreEntry } from './stores/store.js';
+export type { CachePort } from './strategies/cache-port.js';
+export { type ReadThrough, type ReadThroughOptions, readThrough } from './strategies/read-through.js';
+export type { RetryOptions } from './strategies/write-behind/backoff.js';
+export { closeOnSignal } from './strategies/write-behind/close-on-signal.js';
+export type {
+  JournalEvents,
+  JournalLoss,
+  JournalRecord,
+  WriteJournal,
+} from './strategies/write-behind/journal.js';
+export {
+  type DeadLetter,
+  type WriteBatchInfo,
+  type WriteBehind,
+  type WriteBehindEvents,
+  type WriteBehindOptions,
+  WriteBehindQueue,
+  type WriteBehindStats,
+  writeBehind,
+} from './strategies/write-behind/write-behind-queue.js';
+export {
+  type WriteThrough,
+  type WriteThroughEvents,
+  type WriteThroughOptions,
+  writeThrough,
+} from './strategies/write-through.js';
