@@ -25,7 +25,10 @@ export interface MemoryStoreOptions<V = unknown> {
   maxEntryBytes?: number;
   /** Size of a value in bytes. @default `estimateSize` (2 bytes per string unit, 8 per number, ...) */
   sizeOf?: (value: V, key: string) => number;
-  /** Called after an entry is evicted for capacity or found expired. */
+  /**
+   * Called for each entry evicted for capacity or found expired, once the operation that removed it has
+   * finished (so the listener may use the store).
+   */
   onEvict?: (key: string, value: V, reason: EvictionReason) => void;
   /** Time source. @default Date.now */
   clock?: Clock;
@@ -131,6 +134,7 @@ export class MemoryStore<V = unknown> {
   #missed: string | undefined;
   #pendingKeys: string[] = [];
   #pendingValues: V[] = [];
+  #pendingReasons: EvictionReason[] = [];
 
   #slots = 0;
   #top = BASE;
@@ -429,7 +433,7 @@ export class MemoryStore<V = unknown> {
         this.#moveTo(candidate, PROBATION);
       }
     }
-    while (this.#overflowing()) {
+    while (this.#count > 0 && this.#overflowing()) {
       this.#evictSlot(this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!);
     }
   }
@@ -550,26 +554,36 @@ export class MemoryStore<V = unknown> {
     this.#wheel!.advance(now, this.#expireFromWheel);
   }
 
-  /** Removes an expired slot; its `onEvict` call waits in the pending list until the operation ends. */
   #expireSlot(slot: number): void {
-    const key = this.#keys[slot]!;
-    const value = this.#values[slot] as V;
-    this.#release(slot);
     this.#expirations++;
-    if (this.#onEvict !== undefined) {
-      this.#pendingKeys.push(key);
-      this.#pendingValues.push(value);
-    }
+    this.#retire(slot, 'expired');
   }
 
+  /**
+   * Releases `slot` and queues its `onEvict` call. Calls wait until the public operation has finished:
+   * a callback that re-enters the store (a `set` or `delete` from an eviction listener) must never run
+   * while an eviction loop still holds slots.
+   */
+  #retire(slot: number, reason: EvictionReason): void {
+    if (this.#onEvict !== undefined) {
+      this.#pendingKeys.push(this.#keys[slot]!);
+      this.#pendingValues.push(this.#values[slot] as V);
+      this.#pendingReasons.push(reason);
+    }
+    this.#release(slot);
+  }
+
+  /** Delivers the queued `onEvict` calls, in eviction order, once the store is consistent again. */
   #flushPending(): void {
     const onEvict = this.#onEvict;
     if (onEvict === undefined || this.#pendingKeys.length === 0) return;
     const keys = this.#pendingKeys;
     const values = this.#pendingValues;
+    const reasons = this.#pendingReasons;
     this.#pendingKeys = [];
     this.#pendingValues = [];
-    for (let i = 0; i < keys.length; i++) onEvict(keys[i]!, values[i]!, 'expired');
+    this.#pendingReasons = [];
+    for (let i = 0; i < keys.length; i++) onEvict(keys[i]!, values[i]!, reasons[i]!);
   }
 
   #evictSlot(slot: number): void {
@@ -577,11 +591,8 @@ export class MemoryStore<V = unknown> {
       this.#expireSlot(slot);
       return;
     }
-    const key = this.#keys[slot]!;
-    const value = this.#values[slot] as V;
-    this.#release(slot);
     this.#evictions++;
-    this.#onEvict?.(key, value, 'capacity');
+    this.#retire(slot, 'capacity');
   }
 
   /** Unlinks `slot` from its list, the wheel and the index, and puts it on the free list. */
