@@ -4,12 +4,15 @@
  */
 export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Array<(payload: never) => void>>();
+  /** Which events have listeners, as a plain object: the hot paths ask this on every hit. */
+  readonly #active: Partial<Record<keyof Events, true>> = Object.create(null);
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
     const list = this.#listeners.get(event);
     if (list === undefined) this.#listeners.set(event, [listener]);
     else list.push(listener);
+    this.#active[event] = true;
     return () => this.off(event, listener);
   }
 
@@ -19,12 +22,15 @@ export class Emitter<Events extends object> {
     if (list === undefined) return;
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#listeners.delete(event);
+    if (list.length === 0) {
+      this.#listeners.delete(event);
+      delete this.#active[event];
+    }
   }
 
   /** True if someone listens: callers skip building payloads nobody reads. */
   has(event: keyof Events): boolean {
-    return this.#listeners.has(event);
+    return this.#active[event] === true;
   }
 
   emit<E extends keyof Events>(event: E, payload: Events[E]): void {
@@ -45,6 +51,7 @@ export class Emitter<Events extends object> {
   }
 
   removeAll(): void {
+    for (const event of this.#listeners.keys()) delete this.#active[event];
     this.#listeners.clear();
   }
 }

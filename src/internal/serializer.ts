@@ -8,24 +8,57 @@ export interface Serializer {
   serialize(value: unknown): Uint8Array;
   /** Decodes bytes written by `serialize`; throws {@link DeserializationError} on anything else. */
   deserialize(bytes: Uint8Array): unknown;
+  /**
+   * Throws what `serialize` would throw, without producing bytes (used when no tier needs them). When
+   * absent, `serialize` is called and its result dropped.
+   */
+  check?(value: unknown): void;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-function rejectUnrepresentable(this: unknown, key: string, value: unknown): unknown {
+/** The error for a value JSON cannot represent, or undefined when `value` is fine at this level. */
+function unrepresentable(value: unknown, key: string): SerializationError | undefined {
   const t = typeof value;
+  const at = key === '' ? 'the top level' : `key \`${key}\``;
   if (t === 'function' || t === 'symbol') {
-    throw new SerializationError(
-      `Cannot serialize a ${t} at ${key === '' ? 'the top level' : `key \`${key}\``} as JSON; cache plain data (or configure another serializer)`,
+    return new SerializationError(
+      `Cannot serialize a ${t} at ${at} as JSON; cache plain data (or configure another serializer)`,
     );
   }
   if (t === 'bigint') {
-    throw new SerializationError(
-      `Cannot serialize a bigint at ${key === '' ? 'the top level' : `key \`${key}\``} as JSON; convert it to a string or use the msgpack serializer`,
+    return new SerializationError(
+      `Cannot serialize a bigint at ${at} as JSON; convert it to a string or use the msgpack serializer`,
     );
   }
+  return undefined;
+}
+
+function rejectUnrepresentable(this: unknown, key: string, value: unknown): unknown {
+  const err = unrepresentable(value, key);
+  if (err !== undefined) throw err;
   return value;
+}
+
+/** Walks a value the way JSON.stringify does and throws what `jsonSerializer.serialize` would. */
+function checkJson(value: unknown, key: string, ancestors: object[]): void {
+  if (typeof value !== 'object' || value === null) {
+    const err = unrepresentable(value, key);
+    if (err !== undefined) throw err;
+    return;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+  if (ancestors.includes(value)) {
+    throw new SerializationError('Cannot serialize value as JSON: it contains a circular reference');
+  }
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) checkJson(value[i], String(i), ancestors);
+  } else {
+    for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], k, ancestors);
+  }
+  ancestors.pop();
 }
 
 function dropPrototypeKeys(key: string, value: unknown): unknown {
@@ -48,6 +81,10 @@ export const jsonSerializer: Serializer = Object.freeze({
     }
     if (text === undefined) throw new SerializationError('Cannot serialize `undefined` as JSON');
     return encoder.encode(text);
+  },
+  check(value: unknown): void {
+    if (value === undefined) throw new SerializationError('Cannot serialize `undefined` as JSON');
+    checkJson(value, '', []);
   },
   deserialize(bytes: Uint8Array): unknown {
     try {
