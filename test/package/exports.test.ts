@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
  * Imports the BUILT package through its exports map, as users do (`npm test` builds first), both as ESM
  * and as CommonJS.
  */
-const run = (args: string[]): string => execFileSync(process.execPath, args, { cwd: process.cwd(), encoding: 'utf8' });
+const run = (args: string[]): string =>
+  execFileSync(process.execPath, args, { cwd: process.cwd(), encoding: 'utf8' });
 
 describe('the built package', () => {
   it('has been built', () => {

@@ -189,3 +189,19 @@ describe('bad options', () => {
     await expect(cache.getOrSet('k', async () => 1)).rejects.toBeInstanceOf(ClosedError);
   });
 });
+
+describe('serializability without an L2', () => {
+  it('checks values without encoding them and gives the same errors as with an L2', async () => {
+    const l1Only = new Cache();
+    const withL2 = new Cache({ l2: new MapStore() });
+    for (const bad of [{ f: () => 1 }, { b: 1n }, circular, [Symbol('s')]]) {
+      const a = await l1Only.set('k', bad).catch((e: unknown) => e);
+      const b = await withL2.set('k', bad).catch((e: unknown) => e);
+      expect(a).toBeInstanceOf(SerializationError);
+      expect(b).toBeInstanceOf(SerializationError);
+    }
+    const date = new Date(0);
+    await l1Only.set('d', { date, nested: [1, 'x', null, { y: true }] });
+    expect(await l1Only.get('d')).toEqual({ date, nested: [1, 'x', null, { y: true }] });
+  });
+});

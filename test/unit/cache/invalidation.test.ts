@@ -183,3 +183,71 @@ describe('delete', () => {
     expect(await cache.has('b')).toBe(false);
   });
 });
+
+describe('loads racing with changes', () => {
+  const deferred = () => {
+    let resolve: (v: string) => void = () => {};
+    const promise = new Promise<string>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  it('a read after invalidateTags does not join a load that started before it', async () => {
+    const cache = new Cache();
+    const first = deferred();
+    let started: () => void = () => {};
+    const loaderRunning = new Promise<void>((r) => (started = r));
+    const old = cache.getOrSet(
+      'p',
+      () => {
+        started();
+        return first.promise;
+      },
+      { tags: ['p'] },
+    );
+    await loaderRunning;
+    await cache.invalidateTags(['p']);
+    let fresh = 0;
+    // If this joined the running load it would wait for `first`, which only resolves below: fail fast.
+    const after = await withTimeout(
+      cache.getOrSet(
+        'p',
+        async () => {
+          fresh++;
+          return 'v2';
+        },
+        { tags: ['p'] },
+      ),
+    );
+    first.resolve('v1');
+    expect(await old).toBe('v1');
+    expect(after).toBe('v2');
+    expect(fresh).toBe(1);
+    expect(await cache.get('p')).toBe('v2');
+  });
+
+  const withTimeout = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([
+      p,
+      new Promise<T>((_, reject) => setTimeout(() => reject(new Error('joined the old load')), 500)),
+    ]);
+
+  it('a delete during a load keeps the loaded value out of the cache', async () => {
+    const cache = new Cache();
+    const load = deferred();
+    const pending = cache.getOrSet('k', () => load.promise);
+    await cache.delete('k');
+    load.resolve('pre-delete');
+    expect(await pending).toBe('pre-delete');
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('a set during a load wins over the loaded value', async () => {
+    const cache = new Cache();
+    const load = deferred();
+    const pending = cache.getOrSet('k', () => load.promise);
+    await cache.set('k', 'newer');
+    load.resolve('older');
+    await pending;
+    expect(await cache.get('k')).toBe('newer');
+  });
+});

@@ -143,3 +143,37 @@ describe('loader timeouts', () => {
     expect(cache.stats().stale.failSafe).toBe(1);
   });
 });
+
+describe('refresh failures', () => {
+  it('retries a failing background refresh at most every graceBackoff, not on every read', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({
+      clock,
+      ttl: 1000,
+      staleWhileRevalidate: 60_000,
+      grace: 600_000,
+      graceBackoff: 2000,
+    });
+    let calls = 0;
+    let fail = false;
+    const loader = async () => {
+      calls++;
+      if (fail) throw new Error('source down');
+      return 'v';
+    };
+    await cache.getOrSet('k', loader);
+    fail = true;
+    clock.advance(1500);
+    for (let i = 0; i < 100; i++) {
+      expect(await cache.getOrSet('k', loader)).toBe('v');
+      await sleep(0);
+    }
+    expect(calls).toBe(2);
+    clock.advance(2001);
+    for (let i = 0; i < 10; i++) {
+      await cache.getOrSet('k', loader);
+      await sleep(0);
+    }
+    expect(calls).toBe(3);
+  });
+});
