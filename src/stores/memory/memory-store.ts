@@ -146,7 +146,8 @@ export class MemoryStore<V = unknown> {
   #windowMax = 0;
   #protectedMax = 0;
 
-  #sampleHits = 0;
+  // Requests and misses of the climber's current sample (a hit bumps only the request count).
+  #sampleRequests = 0;
   #sampleMisses = 0;
   #samplePeriod = Number.POSITIVE_INFINITY;
   #previousHitRate = 0;
@@ -245,21 +246,30 @@ export class MemoryStore<V = unknown> {
   /** The value under `key`, or `undefined`; counts as a use for eviction. */
   get(key: string): V | undefined {
     const slot = this.#index.get(key);
-    if (slot === undefined) {
-      this.#tick();
-      this.#missed = key;
-      if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
-      return undefined;
-    }
-    if (this.#expires !== undefined && this.#isExpired(slot)) {
-      this.#expireSlot(slot);
-      this.#tick();
-      if (++this.#sampleMisses + this.#sampleHits >= this.#samplePeriod) this.#climb();
-      return undefined;
+    if (slot === undefined) return this.#miss(key);
+    const expires = this.#expires;
+    if (expires !== undefined) {
+      const expiresAt = expires[slot]!;
+      if (expiresAt !== Number.POSITIVE_INFINITY && expiresAt <= this.#clock.now()) {
+        this.#expireSlot(slot);
+        return this.#miss(key);
+      }
     }
     this.#touch(slot);
-    if (++this.#sampleHits + this.#sampleMisses >= this.#samplePeriod) this.#climb();
+    if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
     return this.#values[slot];
+  }
+
+  /**
+   * The end of a `get` that found nothing: moves the wheel and counts the miss. `key` is remembered
+   * before the wheel's `onEvict` calls run, so a listener that stores it clears the memo (see `#insert`).
+   */
+  #miss(key: string): undefined {
+    this.#missed = key;
+    this.#tick();
+    this.#sampleMisses++;
+    if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
+    return undefined;
   }
 
   /** The value under `key` without counting a use. */
@@ -399,12 +409,13 @@ export class MemoryStore<V = unknown> {
   #touch(slot: number): void {
     if (this.#sketch !== undefined) this.#sketch.increment(this.#hashes[slot]!);
     const queue = this.#queue[slot]!;
-    this.#unlink(slot);
     if (queue === PROBATION) {
+      this.#unlink(slot);
       this.#queue[slot] = PROTECTED;
       this.#linkLast(slot, PROTECTED);
       if (++this.#protectedCount > this.#protectedMax) this.#demoteProtected();
-    } else {
+    } else if (this.#next[slot] !== queue) {
+      this.#unlink(slot);
       this.#linkLast(slot, queue);
     }
   }
@@ -477,9 +488,9 @@ export class MemoryStore<V = unknown> {
    * large change (the workload shifted).
    */
   #climb(): void {
-    const hits = this.#sampleHits;
-    const requests = hits + this.#sampleMisses;
-    this.#sampleHits = 0;
+    const requests = this.#sampleRequests;
+    const hits = requests - this.#sampleMisses;
+    this.#sampleRequests = 0;
     this.#sampleMisses = 0;
     if (this.#count < this.#capacity / 2) {
       this.#previousHitRate = 0;

@@ -106,6 +106,30 @@ describe('MemoryStore eviction listeners that re-enter the store', () => {
   });
 });
 
+describe('MemoryStore miss memo', () => {
+  it('a listener that stores the key a get just missed does not make the next set insert it twice', () => {
+    // Regression: get() remembered the missed key after the wheel's onEvict calls ran, so a key stored
+    // by a listener looked absent to the following set(), which inserted a second slot for it.
+    const clock = new ManualClock(1_700_000_000_000);
+    const store: MemoryStore<string> = new MemoryStore<string>({
+      clock,
+      maxEntries: 8,
+      onEvict: (key) => {
+        if (key === 'x') store.set('y', 'v:y');
+      },
+    });
+    store.set('x', 'v:x', 10);
+    clock.advance(100);
+    expect(store.get('y')).toBeUndefined();
+    expect(store.peek('y')).toBe('v:y');
+    store.set('y', 'v:y');
+    expect(store.size).toBe(1);
+    expectConsistent(store, 8);
+    expect(store.delete('y')).toBe(true);
+    expect(store.size).toBe(0);
+  });
+});
+
 describe('MemoryStore expired slots the wheel has not collected yet', () => {
   it('an overwrite of an expired entry reschedules its slot instead of expiring it later', () => {
     const clock = new ManualClock(1_700_000_000_000);
