@@ -1070,7 +1070,13 @@ export class Cache {
         undefined,
       );
       if (lease === LOCK_FAILED) return { lease: undefined };
-      if (lease !== undefined) return { lease };
+      if (lease !== undefined) {
+        // The previous holder may have committed between our last read and this grant: check again.
+        const committed = await this.#readL2(lk, version);
+        if (committed === undefined || committed.state !== FRESH) return { lease };
+        this.#releaseLease(lease);
+        return { entry: committed.entry };
+      }
       if (!waited) {
         waited = true;
         c.stats.lockWaits++;

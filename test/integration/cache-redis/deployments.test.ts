@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Cache } from '../../../src/cache.js';
+import type { Store } from '../../../src/stores/store.js';
+import { type Target, targets } from '../redis/targets.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The Cache features that need L2 support (tags, patterns, namespaces, locks, bus) on both deployments. */
+for (const kind of ['standalone', 'cluster'] as const) {
+  describe(`Cache over Redis ${kind}`, () => {
+    let target: Target;
+    const stores: Store[] = [];
+    const caches: Cache[] = [];
+    const make = (options: ConstructorParameters<typeof Cache>[0] = {}): Cache => {
+      const store = target.store();
+      stores.push(store);
+      const cache = new Cache({ l2: store, ttl: 60_000, ...options });
+      caches.push(cache);
+      return cache;
+    };
+    beforeAll(async () => {
+      target = await targets[kind]();
+    }, 60_000);
+    afterAll(async () => {
+      await Promise.all(caches.map((c) => c.close()));
+      await target?.stop();
+    }, 60_000);
+
+    it('tag invalidation on one instance is seen by another (through L2, without a bus)', async () => {
+      const a = make({ prefix: 'tags:' });
+      const b = make({ prefix: 'tags:', syncInterval: 10 });
+      await a.set('p1', 1, { tags: ['cat'] });
+      await a.set('p2', 2, { tags: ['cat', 'x'] });
+      expect(await b.getMany(['p1', 'p2'])).toEqual([1, 2]);
+      await a.invalidateTags(['cat']);
+      await sleep(20);
+      expect(await b.getMany(['p1', 'p2'])).toEqual([undefined, undefined]);
+      expect(await a.getMany(['p1', 'p2'])).toEqual([undefined, undefined]);
+    });
+
+    it('pattern invalidation scans every master and handles glob and hash-tag characters in keys', async () => {
+      const a = make({ prefix: 'pat{x}*:' });
+      const keys = Array.from({ length: 60 }, (_, i) => `user:${i}:{slot${i % 7}}`);
+      await a.setMany(keys.map((key) => ({ key, value: key })));
+      await a.set('user:*literal', 'lit');
+      await a.set('post:1', 'p');
+      const reader = make({ prefix: 'pat{x}*:', l1: false });
+      expect(await reader.get('user:5:{slot5}')).toBe('user:5:{slot5}');
+      const removed = await a.invalidatePattern('user:*');
+      expect(removed).toBe(61);
+      expect((await reader.getMany([...keys, 'user:*literal'])).every((v) => v === undefined)).toBe(true);
+      expect(await reader.get('post:1')).toBe('p');
+    });
+
+    it('a namespace clear on one instance is seen by another', async () => {
+      const a = make({ prefix: 'ns:' });
+      const b = make({ prefix: 'ns:', syncInterval: 10 });
+      await a.namespace('users').set('1', 'alice');
+      expect(await b.namespace('users').get('1')).toBe('alice');
+      await a.namespace('users').clear();
+      await sleep(20);
+      expect(await b.namespace('users').get('1')).toBeUndefined();
+    });
+
+    it('the distributed lock makes two instances load a cold key once', async () => {
+      const a = make({ prefix: 'lock:', stampede: { distributed: true } });
+      const b = make({ prefix: 'lock:', stampede: { distributed: true } });
+      let loads = 0;
+      const loader = async () => {
+        loads++;
+        await sleep(100);
+        return 'v';
+      };
+      const all = await Promise.all([
+        ...Array.from({ length: 100 }, () => a.getOrSet('cold', loader)),
+        ...Array.from({ length: 100 }, () => b.getOrSet('cold', loader)),
+      ]);
+      expect(loads).toBe(1);
+      expect(all.every((v) => v === 'v')).toBe(true);
+    });
+
+    it('a holder whose lease ran out cannot overwrite the newer value (fencing)', async () => {
+      const slow = make({
+        prefix: 'fence:',
+        l1: false,
+        stampede: { distributed: true, lease: 150, wait: 2000, poll: 20 },
+      });
+      const fast = make({
+        prefix: 'fence:',
+        l1: false,
+        stampede: { distributed: true, lease: 150, wait: 2000, poll: 20 },
+      });
+      const paused = slow.getOrSet('k', async () => {
+        await sleep(600);
+        return 'stale-holder';
+      });
+      await sleep(300);
+      // The first lease has expired: this instance takes a newer one and writes first.
+      expect(await fast.getOrSet('k', async () => 'newer-holder')).toBe('newer-holder');
+      expect(await paused).toBe('stale-holder');
+      await sleep(20);
+      expect(await fast.get('k')).toBe('newer-holder');
+      expect(await slow.get('k')).toBe('newer-holder');
+    });
+
+    it('the bus keeps L1 in sync', async () => {
+      const a = make({ prefix: 'bus:', bus: true });
+      const b = make({ prefix: 'bus:', bus: true });
+      await sleep(300);
+      await a.set('k', 1);
+      expect(await b.get('k')).toBe(1);
+      await a.set('k', 2);
+      const deadline = Date.now() + 1000;
+      while ((await b.get('k')) !== 2 && Date.now() < deadline) await sleep(2);
+      expect(await b.get('k')).toBe(2);
+    });
+
+    it('foreign, non-UTF-8 and truncated values are counted misses; large values round-trip', async () => {
+      const store = target.store();
+      stores.push(store);
+      const cache = make({ prefix: 'bad:', l1: false });
+      await store.set('bad:foreign', new TextEncoder().encode('{"plain":"json"}'));
+      await store.set('bad:binary', new Uint8Array([0xff, 0xfe, 0x00, 0x80]));
+      await cache.set('big', 'x'.repeat(2_000_000));
+      const good = await store.get('bad:big');
+      await store.set('bad:truncated', good!.subarray(0, 30));
+      expect(await cache.get('foreign')).toBeUndefined();
+      expect(await cache.get('binary')).toBeUndefined();
+      expect(await cache.get('truncated')).toBeUndefined();
+      expect(cache.stats().corrupt).toBe(3);
+      expect((await cache.get<string>('big'))?.length).toBe(2_000_000);
+      expect(await cache.getOrSet('foreign', async () => 'replaced')).toBe('replaced');
+      expect(await cache.get('foreign')).toBe('replaced');
+    });
+  });
+}
