@@ -1042,7 +1042,7 @@ export class Cache {
       if (lease !== undefined) this.#releaseLease(lease);
       return value;
     }
-    await this.#write(lk, this.#entry(value, policy.write, load.startedAt, delta, policy.meta), lease);
+    await this.#write(lk, this.#entry(value, policy.write, load.startedAt, delta, policy.meta), lease, true);
     return value;
   }
 
@@ -1099,25 +1099,41 @@ export class Cache {
     this.#track(c.l2!.call('lock.release', undefined, () => c.lock!.release(lease)));
   }
 
-  /** Writes an entry to L1 and L2 (a fenced commit under a lease) and announces it on the bus. */
-  async #write(lk: string, entry: Entry, lease: Lease | undefined): Promise<void> {
+  /**
+   * Writes an entry to L1 and L2 (a fenced commit under a lease) and announces it on the bus. With
+   * `background`, L1 is filled at once and the L2 write (then the announcement) runs behind the caller,
+   * bounded by `l2Timeout` and awaited by `close()`: a slow L2 never adds to a load's latency.
+   */
+  async #write(lk: string, entry: Entry, lease: Lease | undefined, background = false): Promise<void> {
     const c = this.#core;
     const payload = this.#encode(entry.value);
-    if (c.l2 !== undefined) {
-      const now = c.o.clock.now();
-      const bytes = encodeEnvelope(entry, payload!);
-      const ttl = physicalTtl(entry, now);
-      if (lease !== undefined) {
-        const committed = await c.l2.call('lock.commit', false, () => c.lock!.commit(lease, bytes, ttl));
-        if (!committed) return;
-      } else {
-        await c.l2.set(c.o.prefix + lk, bytes, ttl);
-      }
+    const announce = (): void => this.#publish({ type: 'set', keys: [c.o.prefix + lk] });
+    if (c.l2 === undefined) {
+      this.#filled(lk, entry);
+      announce();
+      return;
     }
+    const bytes = encodeEnvelope(entry, payload!);
+    const ttl = physicalTtl(entry, c.o.clock.now());
+    if (lease !== undefined) {
+      if (!(await c.l2.call('lock.commit', false, () => c.lock!.commit(lease, bytes, ttl)))) return;
+      this.#filled(lk, entry);
+      announce();
+    } else if (background) {
+      this.#filled(lk, entry);
+      this.#track(c.l2.set(c.o.prefix + lk, bytes, ttl).then(announce));
+    } else {
+      await c.l2.set(c.o.prefix + lk, bytes, ttl);
+      this.#filled(lk, entry);
+      announce();
+    }
+  }
+
+  #filled(lk: string, entry: Entry): void {
+    const c = this.#core;
     this.#setL1(lk, entry);
     c.stats.sets++;
     if (c.events.has('set')) c.events.emit('set', { key: lk });
-    this.#publish({ type: 'set', keys: [c.o.prefix + lk] });
   }
 
   /**
