@@ -4,8 +4,9 @@
  * Layout follows Caffeine's block-based sketch: the table holds 16 words per 64-byte block and eight
  * 4-bit counters per word. A key hashes to one block (one cache line) and to one counter in each of
  * four rows of that block; its estimate is the minimum of the four. Counters saturate at 15, which is
- * enough to tell a hot key from a cold one. Updates are conservative (see {@link FrequencySketch.increment}). After `10 × capacity` recorded additions every counter is
- * halved (aging), so a key that was popular yesterday does not keep its place forever.
+ * enough to tell a hot key from a cold one. Updates are conservative (see
+ * {@link FrequencySketch.increment}). After `10 × capacity` recorded additions every counter is halved
+ * (aging), so a key that was popular yesterday does not keep its place forever.
  *
  * Callers pass a 32-bit key hash (see {@link hashKey}); the sketch never sees the key itself.
  */
@@ -14,6 +15,7 @@ export class FrequencySketch {
   #blockMask: number;
   #sampleSize: number;
   #additions = 0;
+  #epoch = 1;
 
   constructor(capacity: number) {
     this.#table = new Int32Array(16);
@@ -32,6 +34,14 @@ export class FrequencySketch {
     return this.#additions;
   }
 
+  /**
+   * A tag from 1 to 255 that changes whenever counters shrink (halving or resize): a key seen saturated
+   * (see {@link FrequencySketch.increment}) under the current tag is still saturated.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
   /** Resizes the table for `capacity` keys (about 8 bytes per key); forgets every count. */
   resize(capacity: number): void {
     const words = Math.max(16, nextPowerOfTwo(Math.max(1, capacity)) * 2);
@@ -39,6 +49,7 @@ export class FrequencySketch {
     this.#blockMask = (words >>> 4) - 1;
     this.#sampleSize = Math.max(10, Math.min(10 * capacity, 2 ** 30));
     this.#additions = 0;
+    this.#nextEpoch();
   }
 
   /** The estimated recent frequency of the key with hash `hash`, 0 to 15. */
@@ -58,9 +69,10 @@ export class FrequencySketch {
   /**
    * Records one occurrence of the key with hash `hash` by conservative update (only the counters that
    * hold the current minimum grow, which keeps collisions from inflating estimates); halves every
-   * counter once per sample period.
+   * counter once per sample period. Returns true when the estimate is saturated (15): further
+   * increments are no-ops until the {@link FrequencySketch.epoch} changes, so callers may skip them.
    */
-  increment(hash: number): void {
+  increment(hash: number): boolean {
     const t = this.#table;
     const block = (hash & this.#blockMask) << 4;
     const c = rehash(hash);
@@ -79,12 +91,20 @@ export class FrequencySketch {
     let min = Math.min(f0, f1);
     if (f2 < min) min = f2;
     if (f3 < min) min = f3;
-    if (min === 15) return;
+    if (min === 15) return true;
     if (f0 === min) t[w0] = (t[w0]! + (1 << s0)) | 0;
     if (f1 === min) t[w1] = (t[w1]! + (1 << s1)) | 0;
     if (f2 === min) t[w2] = (t[w2]! + (1 << s2)) | 0;
     if (f3 === min) t[w3] = (t[w3]! + (1 << s3)) | 0;
-    if (++this.#additions >= this.#sampleSize) this.#halve();
+    if (++this.#additions >= this.#sampleSize) {
+      this.#halve();
+      return false;
+    }
+    return min === 14;
+  }
+
+  #nextEpoch(): void {
+    this.#epoch = this.#epoch === 255 ? 1 : this.#epoch + 1;
   }
 
   #halve(): void {
@@ -96,6 +116,7 @@ export class FrequencySketch {
       t[i] = (w >>> 1) & 0x77777777;
     }
     this.#additions = (this.#additions - (odd >>> 2)) >>> 1;
+    this.#nextEpoch();
   }
 }
 

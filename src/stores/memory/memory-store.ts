@@ -126,6 +126,8 @@ export class MemoryStore<V = unknown> {
   #next = new Int32Array(0);
   #queue = new Uint8Array(0);
   #hashes = new Int32Array(0);
+  // The sketch epoch in which a slot's key was last seen saturated; its hits skip the sketch until then.
+  #saturated = new Uint8Array(0);
   #sizes: Float64Array | undefined;
   #wheel: TimerWheel | undefined;
   #expires: Float64Array | undefined;
@@ -147,6 +149,12 @@ export class MemoryStore<V = unknown> {
   #protectedMax = 0;
 
   // Requests and misses of the climber's current sample (a hit bumps only the request count).
+  // The main victim's estimate, kept while it stays the victim and is not used (it usually wins several
+  // duels in a row); only hash collisions could raise its counters meanwhile.
+  #victim = NONE;
+  #victimEpoch = 0;
+  #victimFrequency = 0;
+
   #sampleRequests = 0;
   #sampleMisses = 0;
   #samplePeriod = Number.POSITIVE_INFINITY;
@@ -389,6 +397,7 @@ export class MemoryStore<V = unknown> {
     if (this.#sketch !== undefined) {
       const hash = hashKey(key, this.#seed);
       this.#hashes[slot] = hash;
+      this.#saturated[slot] = 0;
       this.#sketch.increment(hash);
     }
     if (this.#windowCount > this.#windowMax || this.#overflowing()) this.#evict();
@@ -407,7 +416,14 @@ export class MemoryStore<V = unknown> {
 
   /** Records a use of `slot`: counts it in the sketch and moves it to the front of its segment. */
   #touch(slot: number): void {
-    if (this.#sketch !== undefined) this.#sketch.increment(this.#hashes[slot]!);
+    if (slot === this.#victim) this.#victim = NONE;
+    const sketch = this.#sketch;
+    if (sketch !== undefined) {
+      const epoch = sketch.epoch;
+      if (this.#saturated[slot] !== epoch && sketch.increment(this.#hashes[slot]!)) {
+        this.#saturated[slot] = sketch.epoch;
+      }
+    }
     const queue = this.#queue[slot]!;
     if (queue === PROBATION) {
       this.#unlink(slot);
@@ -456,11 +472,12 @@ export class MemoryStore<V = unknown> {
 
   #admit(candidate: number, victim: number): boolean {
     const sketch = this.#sketch!;
-    return admits(
-      sketch.frequency(this.#hashes[candidate]!),
-      sketch.frequency(this.#hashes[victim]!),
-      this.#random,
-    );
+    if (victim !== this.#victim || sketch.epoch !== this.#victimEpoch) {
+      this.#victim = victim;
+      this.#victimEpoch = sketch.epoch;
+      this.#victimFrequency = sketch.frequency(this.#hashes[victim]!);
+    }
+    return admits(sketch.frequency(this.#hashes[candidate]!), this.#victimFrequency, this.#random);
   }
 
   #demoteProtected(): void {
@@ -608,6 +625,7 @@ export class MemoryStore<V = unknown> {
 
   /** Unlinks `slot` from its list, the wheel and the index, and puts it on the free list. */
   #release(slot: number): void {
+    if (slot === this.#victim) this.#victim = NONE;
     const queue = this.#queue[slot]!;
     if (queue === WINDOW) this.#windowCount--;
     else if (queue === PROTECTED) this.#protectedCount--;
@@ -647,6 +665,7 @@ export class MemoryStore<V = unknown> {
     this.#next = new Int32Array(length);
     this.#queue = new Uint8Array(length);
     this.#hashes = new Int32Array(this.#tinylfu ? length : 0);
+    this.#saturated = new Uint8Array(this.#tinylfu ? length : 0);
     this.#sizes = this.#measureBytes ? new Float64Array(length) : undefined;
     for (let s = 0; s < BASE; s++) {
       this.#prev[s] = s;
@@ -654,6 +673,7 @@ export class MemoryStore<V = unknown> {
     }
     this.#top = BASE;
     this.#free = NONE;
+    this.#victim = NONE;
   }
 
   /**
@@ -669,7 +689,10 @@ export class MemoryStore<V = unknown> {
     this.#prev = copyTyped(new Int32Array(length), this.#prev);
     this.#next = copyTyped(new Int32Array(length), this.#next);
     this.#queue = copyTyped(new Uint8Array(length), this.#queue);
-    if (this.#sketch !== undefined) this.#hashes = copyTyped(new Int32Array(length), this.#hashes);
+    if (this.#sketch !== undefined) {
+      this.#hashes = copyTyped(new Int32Array(length), this.#hashes);
+      this.#saturated = copyTyped(new Uint8Array(length), this.#saturated);
+    }
     if (this.#sizes !== undefined) this.#sizes = copyTyped(new Float64Array(length), this.#sizes);
     if (this.#wheel !== undefined) {
       this.#wheel.grow(length);

@@ -24,6 +24,23 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(hashKey('never', 1))).toBe(0);
   });
 
+  it('reports saturation, and changes its epoch when counters shrink', () => {
+    const sketch = new FrequencySketch(64);
+    const hot = hashKey('hot', 3);
+    const saturatedAt: number[] = [];
+    for (let i = 1; i <= 16; i++) if (sketch.increment(hot)) saturatedAt.push(i);
+    expect(saturatedAt).toEqual([15, 16]);
+    expect(sketch.frequency(hot)).toBe(15);
+    const epoch = sketch.epoch;
+    let n = 0;
+    while (sketch.epoch === epoch) sketch.increment(hashKey(`other${n++}`, 3));
+    expect(n).toBeLessThanOrEqual(640);
+    expect(sketch.frequency(hot)).toBe(7);
+    expect(sketch.increment(hot)).toBe(false);
+    sketch.resize(64);
+    expect(sketch.frequency(hot)).toBe(0);
+  });
+
   it('ages: halves every counter after 10 × capacity additions', () => {
     const sketch = new FrequencySketch(64);
     expect(sketch.sampleSize).toBe(640);
