@@ -73,61 +73,28 @@ describe('values that cannot be serialized', () => {
 });
 
 describe('corrupted stored bytes are counted misses', () => {
+  const envelope = (payload: Uint8Array, tags?: string[]): Uint8Array =>
+    encodeEnvelope(
+      {
+        value: 1,
+        createdAt: 1,
+        expiresAt: 9e15,
+        staleUntil: 9e15,
+        delta: 0,
+        sliding: 0,
+        maxAgeAt: Number.POSITIVE_INFINITY,
+        tags,
+        version: undefined,
+      },
+      payload,
+    );
   it.each([
     ['foreign text', new TextEncoder().encode('hello, not ours')],
     ['empty bytes', new Uint8Array(0)],
-    [
-      'a truncated envelope',
-      encodeEnvelope(
-        {
-          value: 1,
-          createdAt: 1,
-          expiresAt: 9e15,
-          staleUntil: 9e15,
-          delta: 0,
-          sliding: 0,
-          maxAgeAt: Infinity,
-          tags: ['a'],
-          version: undefined,
-        },
-        new TextEncoder().encode('{"x":1}'),
-      ).subarray(0, 40),
-    ],
-    [
-      'a valid header with invalid JSON',
-      encodeEnvelope(
-        {
-          value: 1,
-          createdAt: 1,
-          expiresAt: 9e15,
-          staleUntil: 9e15,
-          delta: 0,
-          sliding: 0,
-          maxAgeAt: Infinity,
-          tags: undefined,
-          version: undefined,
-        },
-        new TextEncoder().encode('{nope'),
-      ),
-    ],
+    ['a truncated envelope', envelope(new TextEncoder().encode('{"x":1}'), ['a']).subarray(0, 40)],
+    ['a valid header with invalid JSON', envelope(new TextEncoder().encode('{nope'))],
     ['an unknown envelope format', new Uint8Array([0x53, 0x43, 99, 0, ...new Array(40).fill(0)])],
-    [
-      'invalid UTF-8',
-      encodeEnvelope(
-        {
-          value: 1,
-          createdAt: 1,
-          expiresAt: 9e15,
-          staleUntil: 9e15,
-          delta: 0,
-          sliding: 0,
-          maxAgeAt: Infinity,
-          tags: undefined,
-          version: undefined,
-        },
-        new Uint8Array([0xff, 0xfe, 0xfd]),
-      ),
-    ],
+    ['invalid UTF-8', envelope(new Uint8Array([0xff, 0xfe, 0xfd]))],
   ])('%s', async (_name, bytes) => {
     const l2 = new MapStore();
     const cache = new Cache({ l2, l1: false, prefix: 'p:' });
