@@ -83,6 +83,11 @@ const PROTECTED_SHARE = 0.8;
 const CLIMBER_STEP = 0.0625;
 const CLIMBER_RESTART = 0.05;
 const CLIMBER_DECAY = 0.98;
+// The climber samples every 10 × capacity requests (the sketch's aging period), but at least every
+// 30,000, so that a large cache still adapts within a realistic stretch of traffic.
+const CLIMBER_MAX_PERIOD = 30_000;
+// A change of hit rate smaller than this many standard deviations of sampling noise is no signal.
+const CLIMBER_NOISE = 3;
 
 let warnedUnbounded = false;
 
@@ -211,7 +216,7 @@ export class MemoryStore<V = unknown> {
     if (this.#tinylfu) {
       this.#sketch = new FrequencySketch(this.#capacity);
       this.#capacity = this.#maxEntries === Number.POSITIVE_INFINITY ? this.#slots : this.#maxEntries;
-      this.#samplePeriod = this.#sketch.sampleSize;
+      this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
       this.#windowMax = Math.max(1, Math.floor(this.#capacity * INITIAL_WINDOW));
       this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
       this.#stepSize = -CLIMBER_STEP * this.#capacity;
@@ -502,7 +507,8 @@ export class MemoryStore<V = unknown> {
   /**
    * Hill climbing on the window size: every sample period, keep moving the window boundary in the same
    * direction while the hit rate improves, reverse when it drops, and take larger steps again after a
-   * large change (the workload shifted).
+   * large change (the workload shifted). A change within sampling noise moves nothing and only shrinks
+   * the next step, so a stationary workload does not make the window wander.
    */
   #climb(): void {
     const requests = this.#sampleRequests;
@@ -515,6 +521,12 @@ export class MemoryStore<V = unknown> {
     }
     const hitRate = hits / requests;
     const change = hitRate - this.#previousHitRate;
+    const noise = CLIMBER_NOISE * Math.sqrt((2 * hitRate * (1 - hitRate)) / requests);
+    if (this.#previousHitRate !== 0 && Math.abs(change) < noise) {
+      this.#stepSize *= CLIMBER_DECAY;
+      this.#previousHitRate = hitRate;
+      return;
+    }
     const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
     this.#stepSize =
       Math.abs(change) >= CLIMBER_RESTART
@@ -706,7 +718,7 @@ export class MemoryStore<V = unknown> {
   #resizePolicy(): void {
     if (this.#sketch === undefined) return;
     this.#sketch.resize(Math.min(this.#maxEntries, this.#slots));
-    this.#samplePeriod = this.#sketch.sampleSize;
+    this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
     if (this.#maxEntries !== Number.POSITIVE_INFINITY) return;
     const scale = this.#slots / this.#capacity;
     this.#capacity = this.#slots;
