@@ -1,2 +1,12 @@
 export { Histogram, type LatencySummary } from './histogram.js';
+export {
+  type OpenTelemetryOptions,
+  type OpenTelemetryRegistration,
+  registerOpenTelemetry,
+} from './opentelemetry.js';
+export {
+  type PrometheusCollector,
+  type PrometheusCollectorOptions,
+  prometheusCollector,
+} from './prometheus.js';
 export type { CacheStats } from './stats.js';
