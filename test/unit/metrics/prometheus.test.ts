@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, register } from 'prom-client';
+import { Counter, Gauge, type OpenMetricsContentType, Registry, register } from 'prom-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { InvalidOptionError } from '../../../src/errors.js';
@@ -237,7 +237,8 @@ describe('prometheusCollector', () => {
 
   it('renders counters the OpenMetrics way on an OpenMetrics registry', async () => {
     const cache = new Cache();
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = new Registry<OpenMetricsContentType>();
+    registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const handle = collect(cache, { registry });
     await cache.get('k');
     const text = await registry.metrics();
