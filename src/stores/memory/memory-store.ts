@@ -137,6 +137,8 @@ export class MemoryStore<V = unknown> {
   #wheel: TimerWheel | undefined;
   #expires: Float64Array | undefined;
   #nextTick = 0;
+  // The time the current set() read; evictions run only inside a set() once the wheel has started.
+  #now = 0;
   // The key of the last get() miss, so that the set() a miss usually leads to skips a second lookup.
   #missed: string | undefined;
   #pendingKeys: string[] = [];
@@ -322,6 +324,7 @@ export class MemoryStore<V = unknown> {
     let expiresAt = Number.POSITIVE_INFINITY;
     if (finite || this.#wheel !== undefined) {
       const now = this.#clock.now();
+      this.#now = now;
       if (this.#wheel === undefined) this.#startWheel(now);
       else this.#advance(now);
       if (finite) expiresAt = now + ttlMs;
@@ -453,7 +456,7 @@ export class MemoryStore<V = unknown> {
     const next = this.#next;
     while (this.#windowCount > this.#windowMax) {
       const candidate = next[WINDOW]!;
-      if (this.#overflowing() && this.#count > this.#windowCount) {
+      if (this.#count > this.#windowCount && this.#overflowing()) {
         const victim = this.#mainVictim();
         if (this.#admit(candidate, victim)) {
           this.#evictSlot(victim);
@@ -627,7 +630,7 @@ export class MemoryStore<V = unknown> {
   }
 
   #evictSlot(slot: number): void {
-    if (this.#expires !== undefined && this.#expires[slot]! <= this.#clock.now()) {
+    if (this.#expires !== undefined && this.#expires[slot]! <= this.#now) {
       this.#expireSlot(slot);
       return;
     }
