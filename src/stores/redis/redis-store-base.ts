@@ -31,10 +31,10 @@ export interface RedisStoreOptions {
   /** The store's name in stats, events and errors. @default 'redis' (standalone), 'redis-cluster' */
   name?: string;
   /**
-   * How long one command may wait for its reply before it rejects with a `StoreTimeoutError`. When no
-   * reply at all arrived meanwhile, the store also drops the connection and dials a new one (a half-open
-   * socket is detected here). The `Cache` adds its own, usually shorter, per-operation timeout on top.
-   * `0` disables it.
+   * How long one command may wait for its reply before it rejects with a `StoreTimeoutError`. Once the
+   * connection has then stayed silent for this long with the command still unanswered (a half-open socket,
+   * or a reply stalled mid-frame), the store drops it and dials a new one, rejecting every command queued on
+   * it. The `Cache` adds its own, usually shorter, per-operation timeout on top. `0` disables both.
    * @default 1_000
    */
   commandTimeoutMs?: number;
@@ -161,7 +161,7 @@ export abstract class RedisStoreBase implements Store {
   readonly #timeoutMs: number;
   readonly #options: ResolvedRedisOptions;
   readonly #transport: RedisTransport;
-  readonly #stats: RedisStoreStats = { connectionErrors: 0, timeouts: 0, recycles: 0 };
+  readonly #stats = { connectionErrors: 0, timeouts: 0 };
   readonly #children = new Set<{ close(): Promise<void> }>();
   #lastReplyAt = 0;
   #closed = false;
@@ -180,7 +180,7 @@ export abstract class RedisStoreBase implements Store {
 
   /** Connection health counters (a snapshot). */
   get stats(): RedisStoreStats {
-    return { ...this.#stats };
+    return { ...this.#stats, recycles: this.#transport.recycles };
   }
 
   /** Resolves once the store's first connection is ready (operations before that wait for it, bounded). */
@@ -216,22 +216,43 @@ export abstract class RedisStoreBase implements Store {
     const first = this.#transport.firstReady;
     if (first !== undefined) await this.#bounded(op, first);
     const sentAt = performance.now();
+    const epoch = this.#transport.recycles;
+    let settled = false;
     const reply = this.#transport.send(key, readonly, args, buffers ? BUFFERS : undefined).then(
       (value) => {
+        settled = true;
         this.#lastReplyAt = performance.now();
+        // Parsed in the same read that broke the reply stream: possibly spliced from two replies.
+        if (this.#transport.recycles !== epoch) {
+          throw new StoreError(`${this.name}.${op} failed: its connection broke while the reply was read`);
+        }
         return value;
       },
       (err: unknown) => {
+        settled = true;
         if (isServerReply(err)) this.#lastReplyAt = performance.now();
         throw toStoreError(err, `${this.name}.${op}`);
       },
     );
-    return this.#bounded(op, reply, () => {
-      if (this.#lastReplyAt < sentAt) {
-        this.#stats.recycles++;
+    return this.#bounded(op, reply, () => this.#watchStall(sentAt, epoch, () => settled));
+  }
+
+  /**
+   * After a command timed out: drops the connection once it has been silent for the command timeout while
+   * the command is still unanswered. Replies are in order, so a reply arriving meanwhile (to a command sent
+   * before) only postpones the verdict; commands queued behind the stalled one cannot answer before it.
+   */
+  #watchStall(sentAt: number, epoch: number, settled: () => boolean): void {
+    const check = (): void => {
+      if (settled() || this.#closed || this.#transport.recycles !== epoch) return;
+      const silentMs = performance.now() - Math.max(this.#lastReplyAt, sentAt);
+      if (silentMs >= this.#timeoutMs) {
         this.#transport.recycle();
+        return;
       }
-    });
+      setTimeout(check, this.#timeoutMs - silentMs).unref();
+    };
+    check();
   }
 
   #bounded<T>(op: string, pending: Promise<T>, onTimeout?: () => void): Promise<T> {

@@ -74,6 +74,8 @@ export interface RedisTransport {
   masters(): Promise<NodeSender[]>;
   /** A new, unconnected connection for SUBSCRIBE; `attempt` rotates cluster nodes. */
   subscriber(attempt: number): Promise<RedisClientLike>;
+  /** Connections dropped and re-dialled so far (always 0 where `recycle` cannot drop one). */
+  readonly recycles: number;
   /** Drops a connection that stopped answering and dials a new one (only for clients the store created). */
   recycle(): void;
   close(): Promise<void>;
@@ -151,10 +153,19 @@ class ClientWatch {
   }
 }
 
-/** A standalone server: one multiplexed client (auto-pipelined), owned or borrowed. */
+/**
+ * A standalone server: one multiplexed client (auto-pipelined), owned or borrowed.
+ *
+ * An owned client is replaced when the store sees it stop answering, and when its reply stream breaks: an
+ * `error` while the client is still ready is a reply node-redis could not parse (its socket errors make it
+ * not ready first). node-redis then resets its parser but keeps the socket and the queue of commands
+ * waiting for a reply, so every later reply would resolve the command before its own; the client is
+ * dropped at once instead, rejecting those commands.
+ */
 export class ClientTransport implements RedisTransport {
   readonly clustered = false;
   firstReady: Promise<void> | undefined;
+  recycles = 0;
   #client: RedisClientLike;
   #watch: ClientWatch;
   readonly #owned: boolean;
@@ -185,7 +196,10 @@ export class ClientTransport implements RedisTransport {
   #watchClient(client: RedisClientLike): ClientWatch {
     return new ClientWatch(
       client,
-      this.#onError,
+      (err) => {
+        this.#onError(err);
+        if (client === this.#client && client.isReady) this.recycle();
+      },
       () => {
         this.#resolveReady?.();
         this.#resolveReady = undefined;
@@ -228,6 +242,7 @@ export class ClientTransport implements RedisTransport {
 
   recycle(): void {
     if (!this.#owned || this.#closed) return;
+    this.recycles++;
     const old = this.#client;
     this.#watch.stop(true);
     this.#client = old.duplicate();
@@ -241,18 +256,24 @@ export class ClientTransport implements RedisTransport {
     this.#closed = true;
     this.#watch.stop(this.#owned);
     if (!this.#owned) return;
-    try {
-      if (this.#client.isReady) await this.#client.close();
-      else this.#client.destroy();
-    } catch {
-      this.#client.destroy();
+    const client = this.#client;
+    if (client.isReady) {
+      // close() waits for every pending reply, forever on a stalled connection: bounded, then destroyed.
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#settings.connectTimeoutMs);
+      });
+      await Promise.race([client.close().catch(() => {}), expired]);
+      clearTimeout(timer);
     }
+    client.destroy();
   }
 }
 
 /** A Redis Cluster client, owned or borrowed; commands are routed by the slot of their first key. */
 export class ClusterTransport implements RedisTransport {
   readonly clustered = true;
+  readonly recycles = 0;
   firstReady: Promise<void> | undefined;
   readonly #cluster: RedisClusterLike;
   readonly #owned: boolean;

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreError, StoreTimeoutError } from '../../../src/errors.js';
+import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { type ServerHandle, startRedis } from '../../helpers/servers.js';
+import { eventually, sleep } from './targets.js';
+
+/** How a caller with its own, shorter deadline sees a store call (the `Cache` races every L2 call so). */
+type Outcome = { kind: 'value'; value: Uint8Array | undefined } | { kind: 'error'; error: unknown };
+
+const big = Buffer.from(`head:${'y'.repeat(50_000)}:tail`);
+
+describe('RedisStore on a connection whose reply stream stalls or breaks mid-frame', () => {
+  let server: ServerHandle;
+  let proxy: FaultProxy;
+  const stores: RedisStore[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => {
+    unhandled.push(reason);
+  };
+
+  const open = async (): Promise<RedisStore> => {
+    const store = new RedisStore({ url: `redis://127.0.0.1:${proxy.port}` }, { commandTimeoutMs: 300 });
+    stores.push(store);
+    await store.ready();
+    return store;
+  };
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    server = await startRedis();
+    proxy = await startFaultProxy({ port: server.port });
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await proxy?.stop();
+    await server?.stop();
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+
+  for (const then of ['hang', 'reset'] as const) {
+    it(`serves the full value again soon after a truncated reply (${then}) while callers keep probing with short deadlines`, async () => {
+      await proxy.heal();
+      const store = await open();
+      await store.set('big', big);
+      const accepted = proxy.accepted;
+      // Every store call, whatever its caller made of it: each must settle, with the value or a StoreError.
+      const calls: Array<Promise<Outcome>> = [];
+      const probe = async (deadlineMs: number): Promise<Outcome | undefined> => {
+        const call = store.get('big').then(
+          (value): Outcome => ({ kind: 'value', value }),
+          (error: unknown): Outcome => ({ kind: 'error', error }),
+        );
+        calls.push(call);
+        return Promise.race([call, sleep(deadlineMs).then(() => undefined)]);
+      };
+
+      proxy.truncateNext(1000, then);
+      await probe(100);
+      await proxy.heal();
+      const t0 = performance.now();
+      let served = false;
+      while (!served && performance.now() - t0 < 3000) {
+        const r = await probe(100);
+        served = r?.kind === 'value' && r.value !== undefined && Buffer.from(r.value).equals(big);
+        if (!served) await sleep(100);
+      }
+      expect(served).toBe(true);
+      expect(proxy.accepted).toBeGreaterThan(accepted);
+
+      const outcomes = await Promise.all(calls);
+      for (const o of outcomes) {
+        if (o.kind === 'error') expect(o.error).toBeInstanceOf(StoreError);
+        // Never a truncated value, nor one spliced from two replies, nor another command's reply.
+        else expect(o.value !== undefined && Buffer.from(o.value).equals(big)).toBe(true);
+      }
+      expect(outcomes.filter((o) => o.kind === 'error').length).toBeGreaterThan(0);
+    });
+  }
+
+  it('drops a connection whose reply stalls mid-frame after earlier replies arrived, without further traffic', async () => {
+    await proxy.heal();
+    const store = await open();
+    await store.set('big', big);
+    await store.set('small', Buffer.from('s'));
+    const accepted = proxy.accepted;
+    const before = store.stats.recycles;
+    proxy.truncateNext(1000, 'hang');
+    // Pipelined in one write: `small` is answered, then the reply of `big` stops after the cut.
+    const [small, stalled] = await Promise.allSettled([store.get('small'), store.get('big')]);
+    expect(small.status === 'fulfilled' && Buffer.from(small.value!).toString()).toBe('s');
+    expect(stalled.status === 'rejected' && stalled.reason).toBeInstanceOf(StoreTimeoutError);
+    // Nothing else is sent: the store re-dials on its own once the connection stayed silent long enough.
+    expect(await eventually(() => proxy.accepted > accepted, 3000)).toBe(true);
+    expect(store.stats.recycles).toBeGreaterThan(before);
+    await proxy.heal();
+    expect(Buffer.from((await store.get('big'))!).equals(big)).toBe(true);
+  });
+
+  it('closes within the connect timeout while a reply is stalled', async () => {
+    await proxy.heal();
+    const store = await open();
+    await store.set('big', big);
+    proxy.truncateNext(1000, 'hang');
+    const pending = store.get('big').then(
+      () => 'value',
+      (err: unknown) => err,
+    );
+    await sleep(50);
+    const t0 = performance.now();
+    await store.close();
+    expect(performance.now() - t0).toBeLessThan(2500);
+    expect(await pending).toBeInstanceOf(StoreError);
+  });
+});
