@@ -433,15 +433,19 @@ export class MemoryStore<V = unknown> {
       }
     }
     const queue = this.#queue[slot]!;
-    if (queue === PROBATION) {
-      this.#unlink(slot);
-      this.#queue[slot] = PROTECTED;
-      this.#linkLast(slot, PROTECTED);
-      if (++this.#protectedCount > this.#protectedMax) this.#demoteProtected();
-    } else if (this.#next[slot] !== queue) {
+    if (queue === PROBATION) this.#promote(slot);
+    else if (this.#next[slot] !== queue) {
       this.#unlink(slot);
       this.#linkLast(slot, queue);
     }
+  }
+
+  /** Moves a used probation entry to the protected segment, demoting the protected LRU if it is full. */
+  #promote(slot: number): void {
+    this.#unlink(slot);
+    this.#queue[slot] = PROTECTED;
+    this.#linkLast(slot, PROTECTED);
+    if (++this.#protectedCount > this.#protectedMax) this.#demoteProtected();
   }
 
   #overflowing(): boolean {
