@@ -1,0 +1,288 @@
+/**
+ * A Redis outage, as numbers per phase: 16 callers loop over `getOrSet` on 200 keys (loader ~1 ms, ~250-byte
+ * row) for 2 s, then the redis-server is SIGKILLed for 3 s, then restarted (empty: no persistence) for 3 s.
+ * Each contender runs alone on a fresh server with its own kill/restart cycle: stratacache (L1 + Redis and
+ * Redis only), bentocache memory + Redis (defaults, and with fail-fast ioredis settings and its L2 circuit
+ * breaker), cache-manager 7 memory + @keyv/redis (a plain `KeyvRedis`, and @keyv/redis's own
+ * `createKeyvNonBlocking`). Every call is guarded by a 5 s timeout of ours (a call past it counts as
+ * failed); unhandled rejections and uncaught exceptions are counted, as are the errors each library
+ * reports through its own channel. Per phase: calls served and failed, latency p50/p99/max. After the
+ * restart: time to the first L2 write and the first L2 hit, read from the server's own counters.
+ */
+import { performance } from 'node:perf_hooks';
+import { startRedis } from '../../test/helpers/servers.js';
+import type { GetOrSetPeer } from '../lib/peers.js';
+import {
+  bentocacheRedis,
+  cacheManagerRedis,
+  type Product,
+  product,
+  type RedisPeerSpec,
+  ServerProbe,
+  stratacache,
+} from '../lib/redis-peers.js';
+import { report, type Table } from '../lib/report.js';
+import { createRandom } from '../lib/traces.js';
+
+const CALLERS = 16;
+const KEYS = 200;
+/** In-process tier of the two-tier contenders: a quarter of the keys, so most calls reach Redis. */
+const L1_ENTRIES = 50;
+const TTL = 60_000;
+const LOADER_MS = 1;
+/** Each caller pauses this long between calls, so "served" measures availability more than raw speed. */
+const PAUSE_MS = 1;
+const GUARD_MS = 5_000;
+const PHASE_MS = { before: 2_000, during: 3_000, after: 3_000 } as const;
+const PROBE_EVERY_MS = 10;
+const SEED = 7;
+
+type Phase = keyof typeof PHASE_MS;
+const PHASES: Phase[] = ['before', 'during', 'after'];
+
+interface Contender {
+  spec: RedisPeerSpec;
+  l1: number | false;
+}
+
+interface PhaseStats {
+  served: number;
+  failed: number;
+  timedOut: number;
+  latencies: number[];
+}
+
+interface Outcome {
+  name: string;
+  phases: Record<Phase, PhaseStats>;
+  reported: number;
+  unhandled: number;
+  loads: number;
+  /** ms from the restarted server accepting connections to its first key written / first key read. */
+  firstWrite: number | undefined;
+  firstHit: number | undefined;
+  restartMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const keys = Array.from({ length: KEYS }, (_, i) => `item:${i}`);
+
+let unhandled = 0;
+process.on('unhandledRejection', () => {
+  unhandled++;
+});
+process.on('uncaughtException', () => {
+  unhandled++;
+});
+
+const TIMEOUT = Symbol('timeout');
+
+/** Resolves the call's value, or TIMEOUT after GUARD_MS (the call itself is left to settle, its error caught). */
+function guarded<T>(call: () => Promise<T>): Promise<T | typeof TIMEOUT> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(TIMEOUT), GUARD_MS);
+    let pending: Promise<T>;
+    try {
+      pending = call();
+    } catch (err) {
+      clearTimeout(timer);
+      reject(err);
+      return;
+    }
+    pending.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/** Polls the restarted server until it holds a key and has served a key hit (or `until` passes). */
+async function watchRecovery(
+  probe: ServerProbe,
+  since: number,
+  until: () => boolean,
+): Promise<{ firstWrite: number | undefined; firstHit: number | undefined }> {
+  let firstWrite: number | undefined;
+  let firstHit: number | undefined;
+  while (!until() && (firstWrite === undefined || firstHit === undefined)) {
+    try {
+      const s = await probe.sample();
+      const at = performance.now() - since;
+      if (firstWrite === undefined && s.keys > 0) firstWrite = at;
+      if (firstHit === undefined && s.keyspaceHits > 0) firstHit = at;
+    } catch {
+      // The probe's connection is still coming back; try again.
+    }
+    await sleep(PROBE_EVERY_MS);
+  }
+  return { firstWrite, firstHit };
+}
+
+async function run(c: Contender): Promise<Outcome> {
+  const server = await startRedis();
+  let loads = 0;
+  let reported = 0;
+  const load = async (key: string): Promise<Product> => {
+    loads++;
+    await sleep(LOADER_MS);
+    return product(key);
+  };
+  const phases = Object.fromEntries(
+    PHASES.map((p) => [p, { served: 0, failed: 0, timedOut: 0, latencies: [] as number[] }]),
+  ) as Record<Phase, PhaseStats>;
+  const unhandledBefore = unhandled;
+  let peer: GetOrSetPeer<Product> | undefined;
+  let probe: ServerProbe | undefined;
+  try {
+    peer = await c.spec.create<Product>({
+      url: server.url,
+      l1: c.l1,
+      ttl: TTL,
+      load,
+      prefix: 'o:',
+      onError: () => {
+        reported++;
+      },
+    });
+    const p = peer;
+    for (const key of keys) await p.getOrSet(key);
+    probe = await ServerProbe.open(server.url, server.pid);
+    let phase: Phase = 'before';
+    let stop = false;
+    const caller = async (id: number): Promise<void> => {
+      const random = createRandom(SEED + id);
+      while (!stop) {
+        const key = keys[Math.floor(random() * KEYS)]!;
+        const started: Phase = phase;
+        const stats = phases[started];
+        const t0 = performance.now();
+        try {
+          const v = await guarded(() => p.getOrSet(key));
+          if (v === TIMEOUT) {
+            stats.failed++;
+            stats.timedOut++;
+          } else if (v?.key === key) stats.served++;
+          else stats.failed++;
+        } catch {
+          stats.failed++;
+        }
+        stats.latencies.push(performance.now() - t0);
+        await sleep(PAUSE_MS);
+      }
+    };
+    const callers = Array.from({ length: CALLERS }, (_, id) => caller(id));
+    await sleep(PHASE_MS.before);
+    phase = 'during';
+    await server.kill();
+    await sleep(PHASE_MS.during);
+    const r0 = performance.now();
+    await server.restart();
+    const restarted = performance.now();
+    probe.pid = server.pid;
+    phase = 'after';
+    const recovery = watchRecovery(probe, restarted, () => stop);
+    await sleep(PHASE_MS.after);
+    stop = true;
+    await Promise.all(callers);
+    const { firstWrite, firstHit } = await recovery;
+    process.stdout.write(`${c.spec.name}: done\n`);
+    return {
+      name: c.spec.name,
+      phases,
+      reported,
+      unhandled: unhandled - unhandledBefore,
+      loads,
+      firstWrite,
+      firstHit,
+      restartMs: restarted - r0,
+    };
+  } finally {
+    const closing = peer?.close().catch(() => {});
+    if (closing !== undefined) await Promise.race([closing, sleep(GUARD_MS)]);
+    await probe?.close().catch(() => {});
+    await server.stop();
+  }
+}
+
+const contenders: Contender[] = [
+  { spec: { ...stratacache(), name: 'stratacache Cache (L1 + Redis)' }, l1: L1_ENTRIES },
+  { spec: { ...stratacache(), name: 'stratacache Cache (Redis only, l1: false)' }, l1: false },
+  { spec: { ...bentocacheRedis(), name: 'bentocache 1.6 (memory + Redis)' }, l1: L1_ENTRIES },
+  {
+    spec: { ...bentocacheRedis(true), name: 'bentocache 1.6 (memory + Redis, fail-fast ioredis, breaker)' },
+    l1: L1_ENTRIES,
+  },
+  { spec: { ...cacheManagerRedis(), name: 'cache-manager 7 (memory + @keyv/redis)' }, l1: L1_ENTRIES },
+  {
+    spec: {
+      ...cacheManagerRedis(true),
+      name: 'cache-manager 7 (memory + @keyv/redis createKeyvNonBlocking)',
+    },
+    l1: L1_ENTRIES,
+  },
+];
+
+const outcomes: Outcome[] = [];
+for (const c of contenders) outcomes.push(await run(c));
+
+const ms = (v: number | undefined): string => (v === undefined ? 'none' : `${Math.round(v)}`);
+const lat = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(2) : `${Math.round(v)}`);
+
+const tables: Table[] = [
+  {
+    title: `Calls per phase: ${PHASE_MS.before / 1000} s before, ${PHASE_MS.during / 1000} s with redis-server SIGKILLed, ${PHASE_MS.after / 1000} s after its restart`,
+    note: `${CALLERS} callers, each looping over getOrSet on ${KEYS} keys (uniform) with a ${PAUSE_MS} ms pause between calls; loader ${LOADER_MS} ms; in-process tier ${L1_ENTRIES} entries where there is one; TTL ${TTL / 1000} s. A call counts in the phase it started in. Failed = rejected, wrong value, or not settled within our ${GUARD_MS / 1000} s guard (timed out, also counted separately). Each contender ran alone on its own fresh server.`,
+    columns: [
+      'contender',
+      ...PHASES.flatMap((p) => [`${p}: served`, `${p}: failed`]),
+      'timed out (5 s)',
+      'errors reported',
+      'unhandled',
+      'loader calls',
+    ],
+    rows: outcomes.map((o) => [
+      o.name,
+      ...PHASES.flatMap((p) => [String(o.phases[p].served), String(o.phases[p].failed)]),
+      String(PHASES.reduce((n, p) => n + o.phases[p].timedOut, 0)),
+      String(o.reported),
+      String(o.unhandled),
+      String(o.loads),
+    ]),
+  },
+  {
+    title: 'Latency per phase (ms): p50 / p99 / max',
+    note: `Latency of every call that started in the phase, served or failed (a guarded call counts ${GUARD_MS} ms).`,
+    columns: ['contender', ...PHASES],
+    rows: outcomes.map((o) => [
+      o.name,
+      ...PHASES.map((p) => {
+        const sorted = [...o.phases[p].latencies].sort((a, b) => a - b);
+        return `${lat(percentile(sorted, 50))} / ${lat(percentile(sorted, 99))} / ${lat(sorted.at(-1) ?? Number.NaN)}`;
+      }),
+    ]),
+  },
+  {
+    title: 'Recovery after the restart',
+    note: `Measured from the moment the restarted server accepts connections (restart itself took the time shown), polling its INFO every ${PROBE_EVERY_MS} ms: the first key written (db0 keys > 0) and the first key read back (keyspace_hits > 0), i.e. the first L2 hit. "none" = not within the ${PHASE_MS.after / 1000} s after-phase.`,
+    columns: ['contender', 'restart took (ms)', 'first L2 write (ms)', 'first L2 hit (ms)'],
+    rows: outcomes.map((o) => [o.name, ms(o.restartMs), ms(o.firstWrite), ms(o.firstHit)]),
+  },
+  {
+    title: 'Contenders',
+    columns: ['contender', 'set-up'],
+    rows: contenders.map((c) => [c.spec.name, c.spec.setup]),
+  },
+];
+report('redis-outage', tables);
