@@ -29,6 +29,14 @@ export class FrequencySketch {
     return this.#sampleSize;
   }
 
+  /**
+   * Sets the additions between two halvings (10 × capacity after {@link FrequencySketch.resize}); a
+   * longer period remembers more history, which suits frequency-biased workloads.
+   */
+  setSampleSize(additions: number): void {
+    this.#sampleSize = Math.max(10, Math.min(additions, 2 ** 30));
+  }
+
   /** Additions recorded since the last halving (after its adjustment). */
   get additions(): number {
     return this.#additions;

@@ -88,6 +88,11 @@ const CLIMBER_DECAY = 0.98;
 const CLIMBER_MAX_PERIOD = 30_000;
 // A change of hit rate smaller than this many standard deviations of sampling noise is no signal.
 const CLIMBER_NOISE = 3;
+// While the climber keeps the window at most this share of the capacity (the workload is frequency-
+// biased), the sketch ages every AGING_FREQUENT × capacity additions instead of 10 ×: a longer memory
+// tells keys near the admission boundary apart, and a recency-biased workload widens the window first.
+const FREQUENT_WINDOW = 0.01;
+const AGING_FREQUENT = 40;
 
 let warnedUnbounded = false;
 
@@ -532,6 +537,7 @@ export class MemoryStore<V = unknown> {
     if (this.#previousHitRate !== 0 && Math.abs(change) < noise) {
       this.#stepSize *= CLIMBER_DECAY;
       this.#previousHitRate = hitRate;
+      this.#adaptAging();
       return;
     }
     const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
@@ -543,6 +549,13 @@ export class MemoryStore<V = unknown> {
     const entries = Math.trunc(amount);
     if (entries > 0) this.#growWindow(entries);
     else if (entries < 0) this.#shrinkWindow(-entries);
+    this.#adaptAging();
+  }
+
+  /** Sets the sketch's aging period from the window size the climber settled on. */
+  #adaptAging(): void {
+    const frequent = this.#windowMax <= this.#capacity * FREQUENT_WINDOW;
+    this.#sketch!.setSampleSize(Math.min(this.#maxEntries, this.#slots) * (frequent ? AGING_FREQUENT : 10));
   }
 
   #growWindow(entries: number): void {

@@ -24,6 +24,16 @@ describe('FrequencySketch', () => {
     expect(sketch.frequency(hashKey('never', 1))).toBe(0);
   });
 
+  it('halves after the sample size set for a frequency-biased workload', () => {
+    const sketch = new FrequencySketch(64);
+    sketch.setSampleSize(64 * 40);
+    const epoch = sketch.epoch;
+    let n = 0;
+    while (sketch.epoch === epoch && n < 10_000) sketch.increment(hashKey(`k${n++}`, 5));
+    expect(n).toBeGreaterThan(640);
+    expect(n).toBeLessThanOrEqual(64 * 40);
+  });
+
   it('reports saturation, and changes its epoch when counters shrink', () => {
     const sketch = new FrequencySketch(64);
     const hot = hashKey('hot', 3);
