@@ -303,8 +303,12 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     jitter: assertFraction('jitter', options.jitter ?? d.jitter, 0, 0.9),
     sliding,
     maxAge: assertTtl('maxAge', options.maxAge ?? d.maxAge, true),
-    grace: assertNonNegativeMs('grace', options.grace ?? d.grace),
-    swr: assertNonNegativeMs('staleWhileRevalidate', options.staleWhileRevalidate ?? d.staleWhileRevalidate),
+    grace: assertNonNegativeMs('grace', options.grace ?? d.grace, true),
+    swr: assertNonNegativeMs(
+      'staleWhileRevalidate',
+      options.staleWhileRevalidate ?? d.staleWhileRevalidate,
+      true,
+    ),
   };
   if (sliding && options.maxAge === undefined) {
     warnOnce(
@@ -403,11 +407,11 @@ export function writePolicy(
     jitter: o.jitter === undefined ? base.jitter : assertFraction('jitter', o.jitter, 0, 0.9),
     sliding: o.sliding ?? base.sliding,
     maxAge: o.maxAge === undefined ? base.maxAge : assertTtl('maxAge', o.maxAge, true),
-    grace: o.grace === undefined ? base.grace : assertNonNegativeMs('grace', o.grace),
+    grace: o.grace === undefined ? base.grace : assertNonNegativeMs('grace', o.grace, true),
     swr:
       o.staleWhileRevalidate === undefined
         ? base.swr
-        : assertNonNegativeMs('staleWhileRevalidate', o.staleWhileRevalidate),
+        : assertNonNegativeMs('staleWhileRevalidate', o.staleWhileRevalidate, true),
   };
 }
 

@@ -39,12 +39,17 @@ export function assertTtl(name: string, value: unknown, allowInfinity = false): 
   return value;
 }
 
-/** Validates a duration that may be zero (a grace window, a timeout that is off). */
-export function assertNonNegativeMs(name: string, value: unknown): number {
+/**
+ * Validates a duration that may be zero (a grace window, a timeout that is off). `Infinity` is accepted
+ * only when `allowInfinity` (a window that never closes); timers would turn it into 1 ms.
+ */
+export function assertNonNegativeMs(name: string, value: unknown, allowInfinity = false): number {
   if (typeof value !== 'number' || Number.isNaN(value))
     fail(name, 'a number of milliseconds', value, TypeError);
-  if (value < 0 || (value > MAX_TTL_MS && value !== Number.POSITIVE_INFINITY)) {
-    fail(name, `a number of milliseconds between 0 and ${MAX_TTL_MS}`, value, RangeError);
+  if (value === Number.POSITIVE_INFINITY && allowInfinity) return value;
+  if (value < 0 || value > MAX_TTL_MS) {
+    const or = allowInfinity ? ' (or Infinity)' : '';
+    fail(name, `a number of milliseconds between 0 and ${MAX_TTL_MS}${or}`, value, RangeError);
   }
   return value;
 }

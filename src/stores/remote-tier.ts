@@ -1,4 +1,4 @@
-import { CircuitOpenError, StoreError, StoreTimeoutError } from '../errors.js';
+import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import type { Store, StoreEntry } from './store.js';
@@ -79,9 +79,11 @@ export class RemoteTier {
           if (done) return;
           done = true;
           clearTimeout(timer);
-          this.#breaker.failure();
+          // A value the store refuses (too large) says nothing about the server's health.
+          if (err instanceof ValueTooLargeError) this.#breaker.success();
+          else this.#breaker.failure();
           this.#onError(
-            err instanceof StoreError
+            err instanceof StoreError || err instanceof ValueTooLargeError
               ? err
               : new StoreError(`${this.store.name}.${operation} failed`, { cause: err }),
             operation,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
+import { ValueTooLargeError } from '../../../src/errors.js';
 import { chaosStore } from '../../../src/testing/chaos-store.js';
 import { MapStore } from '../../../src/testing/map-store.js';
 import { ManualClock } from '../../helpers/clock.js';
@@ -134,7 +135,35 @@ describe('stats and events', () => {
     cache.on('set', () => {
       throw new Error('listener bug');
     });
-    await expect(cache.set('k', 1)).resolves.toBeUndefined();
+    await expect(cache.set('k', 1)).resolves.toBe(true);
     expect(await cache.get('k')).toBe(1);
+  });
+});
+
+describe('writes that do not reach L2', () => {
+  it('set resolves false when L2 failed, true when every tier took it', async () => {
+    const { store, controls } = chaosStore(new MapStore());
+    const cache = new Cache({ l2: store, circuitBreaker: { failures: 100, resetMs: 1000 } });
+    expect(await cache.set('a', 1)).toBe(true);
+    controls.failRate = 1;
+    expect(await cache.set('b', 2)).toBe(false);
+    expect(await cache.setMany([{ key: 'c', value: 3 }])).toBe(false);
+    expect(await cache.get('b')).toBe(2);
+  });
+
+  it('a value too large for the store does not open the circuit', async () => {
+    const { store } = chaosStore(new MapStore());
+    const sized = {
+      ...store,
+      set: async (key: string, value: Uint8Array, ttlMs?: number) => {
+        if (value.byteLength > 1000) throw new ValueTooLargeError('too big for this store');
+        return store.set(key, value, ttlMs);
+      },
+    };
+    const cache = new Cache({ l2: sized, l1: false, circuitBreaker: { failures: 2, resetMs: 60_000 } });
+    for (let i = 0; i < 5; i++) expect(await cache.set(`big${i}`, 'x'.repeat(5000))).toBe(false);
+    expect(cache.stats().l2CircuitOpen).toBe(false);
+    expect(await cache.set('small', 'ok')).toBe(true);
+    expect(await cache.get('small')).toBe('ok');
   });
 });
