@@ -280,6 +280,7 @@ export class Cache {
         out[i] = e.value as T;
       } else missing.push(i);
     }
+    if (c.l1 !== undefined) c.stats.l1Misses += missing.length;
     if (missing.length > 0 && c.l2 !== undefined) {
       const prefix = c.o.prefix;
       const raw = await c.l2.getMany(missing.map((i) => prefix + lks[i]!));
@@ -293,7 +294,11 @@ export class Cache {
         }
       }
     }
-    for (const i of missing) if (i >= 0) this.#countMiss(lks[i]!);
+    for (const i of missing) {
+      if (i < 0) continue;
+      if (c.l2 !== undefined) c.stats.l2Misses++;
+      this.#countMiss(lks[i]!);
+    }
     c.stats.getLatency.record(performance.now() - t0);
     return out;
   }
@@ -381,8 +386,11 @@ export class Cache {
   /**
    * Stores `value` under `key` in every tier and tells other instances to drop their copy.
    * `undefined` is not a value: use `delete`, or cache `null` to remember an absence.
+   *
+   * Resolves true when every tier took the write; false when L2 did not (the failure is counted and
+   * emitted, L1 holds the value) — callers that must not leave an older value in L2 can react.
    */
-  async set<T>(key: string, value: T, options?: SetOptions): Promise<void> {
+  async set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
     const lk = await this.#key(key);
     if (value === undefined) {
       throw new TypeError(
@@ -392,11 +400,11 @@ export class Cache {
     const policy = this.#callPolicy(options);
     const entry = this.#entry(value, policy.write, this.#stamp(), 0, policy.meta);
     this.#supersede(lk);
-    await this.#write(lk, entry, undefined);
+    return this.#write(lk, entry, undefined);
   }
 
-  /** Stores many entries: one L2 round trip and one bus message. */
-  async setMany<T>(entries: ReadonlyArray<{ key: string; value: T } & SetOptions>): Promise<void> {
+  /** Stores many entries: one L2 round trip and one bus message. Resolves as `set` does. */
+  async setMany<T>(entries: ReadonlyArray<{ key: string; value: T } & SetOptions>): Promise<boolean> {
     if (!Array.isArray(entries))
       throw new TypeError(`Expected \`entries\` to be an array, got ${describe(entries)}`);
     const c = this.#core;
@@ -416,6 +424,7 @@ export class Cache {
       this.#supersede(p.lk);
       this.#setL1(p.lk, p.entry);
     }
+    let stored = true;
     if (c.l2 !== undefined && prepared.length > 0) {
       const now = c.o.clock.now();
       const rows: StoreEntry[] = prepared.map((p) => ({
@@ -423,11 +432,12 @@ export class Cache {
         value: encodeEnvelope(p.entry, p.payload!),
         ttlMs: physicalTtl(p.entry, now),
       }));
-      await c.l2.setMany(rows);
+      stored = await c.l2.setMany(rows);
     }
     c.stats.sets += prepared.length;
     for (const p of prepared) if (c.events.has('set')) c.events.emit('set', { key: p.lk });
     this.#publish({ type: 'set', keys: prepared.map((p) => c.o.prefix + p.lk) });
+    return stored;
   }
 
   /** Removes `key` from every tier and from other instances' L1; true if a tier held it. */
@@ -577,7 +587,8 @@ export class Cache {
         swr: s.staleSwr,
         failSafe: s.staleFailSafe,
         softTimeout: s.staleSoftTimeout,
-        total: s.staleSwr + s.staleFailSafe + s.staleSoftTimeout,
+        lockWait: s.staleLockWait,
+        total: s.staleSwr + s.staleFailSafe + s.staleSoftTimeout + s.staleLockWait,
       },
       sets: s.sets,
       deletes: s.deletes,
@@ -1015,6 +1026,7 @@ export class Cache {
     const clockStart = c.o.clock.now();
     const t0 = performance.now();
     c.stats.loadCalls++;
+    const keepLease = lease === undefined ? undefined : this.#keepLease(lease);
     let value: T;
     try {
       value = await loader({
@@ -1032,6 +1044,8 @@ export class Cache {
         c.cachedErrors.set(lk, { error: err, until: c.o.clock.now() + policy.errorTtl });
       if (lease !== undefined) this.#releaseLease(lease);
       throw err;
+    } finally {
+      clearInterval(keepLease);
     }
     const elapsed = performance.now() - t0;
     c.stats.loadLatency.record(elapsed);
@@ -1088,10 +1102,25 @@ export class Cache {
       if (found !== undefined && found.state === FRESH) return { entry: found.entry };
     }
     if (onWaitTimeout === 'stale-or-load' && stale !== undefined) {
+      c.stats.staleLockWait++;
       this.#emitStale(lk, 'lock-wait');
       return { entry: stale };
     }
     return { lease: undefined };
+  }
+
+  /**
+   * Extends a held lease every half lease while the loader runs, so a load slower than the lease does not
+   * let another process start the same load. Losing the lease is harmless: the commit is fenced.
+   */
+  #keepLease(lease: Lease): NodeJS.Timeout {
+    const c = this.#core;
+    const leaseMs = c.o.stampede.lease;
+    const timer = setInterval(() => {
+      this.#track(c.l2!.call('lock.extend', false, () => c.lock!.extend(lease, leaseMs)));
+    }, leaseMs / 2);
+    timer.unref();
+    return timer;
   }
 
   #releaseLease(lease: Lease): void {
@@ -1104,29 +1133,32 @@ export class Cache {
    * `background`, L1 is filled at once and the L2 write (then the announcement) runs behind the caller,
    * bounded by `l2Timeout` and awaited by `close()`: a slow L2 never adds to a load's latency.
    */
-  async #write(lk: string, entry: Entry, lease: Lease | undefined, background = false): Promise<void> {
+  async #write(lk: string, entry: Entry, lease: Lease | undefined, background = false): Promise<boolean> {
     const c = this.#core;
     const payload = this.#encode(entry.value);
     const announce = (): void => this.#publish({ type: 'set', keys: [c.o.prefix + lk] });
     if (c.l2 === undefined) {
       this.#filled(lk, entry);
       announce();
-      return;
+      return true;
     }
     const bytes = encodeEnvelope(entry, payload!);
     const ttl = physicalTtl(entry, c.o.clock.now());
     if (lease !== undefined) {
-      if (!(await c.l2.call('lock.commit', false, () => c.lock!.commit(lease, bytes, ttl)))) return;
+      if (!(await c.l2.call('lock.commit', false, () => c.lock!.commit(lease, bytes, ttl)))) return false;
       this.#filled(lk, entry);
       announce();
-    } else if (background) {
+      return true;
+    }
+    if (background) {
       this.#filled(lk, entry);
       this.#track(c.l2.set(c.o.prefix + lk, bytes, ttl).then(announce));
-    } else {
-      await c.l2.set(c.o.prefix + lk, bytes, ttl);
-      this.#filled(lk, entry);
-      announce();
+      return true;
     }
+    const stored = await c.l2.set(c.o.prefix + lk, bytes, ttl);
+    this.#filled(lk, entry);
+    announce();
+    return stored;
   }
 
   #filled(lk: string, entry: Entry): void {

@@ -8,7 +8,7 @@ export interface CacheStats {
   /** Hits per tier. */
   tiers: { l1: { hits: number; misses: number }; l2: { hits: number; misses: number; errors: number } };
   /** Stale values served, by reason. */
-  stale: { swr: number; failSafe: number; softTimeout: number; total: number };
+  stale: { swr: number; failSafe: number; softTimeout: number; lockWait: number; total: number };
   sets: number;
   deletes: number;
   loads: {
@@ -19,7 +19,7 @@ export interface CacheStats {
     coalesced: number;
     /** Background refreshes started (early refresh and stale-while-revalidate). */
     refreshes: number;
-    /** Loads skipped because a distributed lock holder produced the value. */
+    /** Loads that waited for another process's lease (they may still have loaded themselves after the wait). */
     lockWaits: number;
   };
   /** Stored values that could not be decoded and were treated as misses. */
@@ -43,6 +43,7 @@ export class StatsRecorder {
   staleSwr = 0;
   staleFailSafe = 0;
   staleSoftTimeout = 0;
+  staleLockWait = 0;
   sets = 0;
   deletes = 0;
   loadCalls = 0;

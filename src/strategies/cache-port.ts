@@ -7,10 +7,15 @@
 export interface CachePort {
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>>;
-  set<T>(key: string, value: T, options?: { ttl?: number; tags?: readonly string[] }): Promise<void>;
+  /** Resolves false (or rejects) when the write did not reach every tier. */
+  set<T>(
+    key: string,
+    value: T,
+    options?: { ttl?: number; tags?: readonly string[] },
+  ): Promise<boolean | void>;
   setMany<T>(
     entries: ReadonlyArray<{ key: string; value: T; ttl?: number; tags?: readonly string[] }>,
-  ): Promise<void>;
+  ): Promise<boolean | void>;
   delete(key: string): Promise<boolean>;
   deleteMany(keys: readonly string[]): Promise<number>;
 }

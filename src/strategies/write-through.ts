@@ -1,3 +1,4 @@
+import { StoreError } from '../errors.js';
 import { assertKnownKeys, assertTtl } from '../internal/asserts.js';
 import { type CachePort, keyFunction } from './cache-port.js';
 import { EventHub } from './events.js';
@@ -101,7 +102,9 @@ export function writeThrough<T, Id = string>(
       return serialized(key, async () => {
         await save(id, value);
         try {
-          await cache.set(key, value, setOptions);
+          if ((await cache.set(key, value, setOptions)) === false) {
+            throw new StoreError(`writeThrough: the cache write of \`${key}\` did not reach every tier`);
+          }
         } catch (err) {
           await invalidate(key, err);
         }
