@@ -9,9 +9,9 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(redisUrl: string): Promise<Worker> {
+export async function startWorker(redisUrl: string, leaseMs = 5000): Promise<Worker> {
   const script = fileURLToPath(new URL('./worker.ts', import.meta.url));
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, redisUrl], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, redisUrl, String(leaseMs)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines: Array<(o: Record<string, unknown>) => void> = [];

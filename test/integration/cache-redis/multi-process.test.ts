@@ -102,3 +102,28 @@ describe('bus between processes', () => {
     expect((await other.send({ cmd: 'waitFor', key: 'after', value: 'b', timeoutMs: 1000 })).ok).toBe(true);
   });
 });
+
+describe('fencing', () => {
+  it('a holder whose event loop stalled past its lease cannot overwrite the newer value', async () => {
+    const holder = await startWorker(redis.url, 150);
+    const cache = new Cache({
+      l2: new RedisStore({ url: redis.url }),
+      l1: false,
+      prefix: 'sc:',
+      stampede: { distributed: true, lease: 150, wait: 3000, poll: 20 },
+    });
+    try {
+      const paused = holder.send({ cmd: 'blockedLoad', key: 'fenced', blockMs: 800, value: 'stale-holder' });
+      await new Promise((r) => setTimeout(r, 400));
+      // The stalled holder's lease has expired: this instance is granted a newer one and writes first.
+      expect(await cache.getOrSet('fenced', async () => 'newer-holder')).toBe('newer-holder');
+      const r = await paused;
+      expect(r.value).toBe('stale-holder');
+      expect(r.stored).toBe('newer-holder');
+      expect(await cache.get('fenced')).toBe('newer-holder');
+    } finally {
+      await holder.stop();
+      await cache.close();
+    }
+  }, 20_000);
+});

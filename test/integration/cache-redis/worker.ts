@@ -7,11 +7,12 @@ import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 
 const url = process.argv[2]!;
+const lease = Number(process.argv[3] ?? 5000);
 const cache = new Cache({
   l2: new RedisStore({ url }),
   l1: { maxEntries: 1000 },
   bus: true,
-  stampede: { distributed: true, lease: 5000, wait: 3000, poll: 50 },
+  stampede: { distributed: true, lease, wait: 3000, poll: 50 },
   ttl: 60_000,
 });
 let loads = 0;
@@ -27,6 +28,7 @@ type Command =
   | { cmd: 'get'; key: string }
   | { cmd: 'set'; key: string; value: unknown; tags?: string[] }
   | { cmd: 'waitFor'; key: string; value: unknown; timeoutMs: number }
+  | { cmd: 'blockedLoad'; key: string; blockMs: number; value: string }
   | { cmd: 'l1size' }
   | { cmd: 'exit' };
 
@@ -69,6 +71,16 @@ async function handle(c: Command): Promise<unknown> {
         if (performance.now() - t0 > c.timeoutMs) return { ok: false, last: v };
         await new Promise((r) => setTimeout(r, 2));
       }
+    }
+    case 'blockedLoad': {
+      // A holder that stops dead (a long GC pause, a blocked event loop) while holding the lease: no
+      // timer runs, so the lease cannot be extended and expires under it.
+      const v = await cache.getOrSet(c.key, async () => {
+        const until = Date.now() + c.blockMs;
+        while (Date.now() < until) {}
+        return c.value;
+      });
+      return { value: v, stored: (await cache.get(c.key)) ?? null };
     }
     case 'l1size':
       return { size: cache.stats().entries, unhandled };
