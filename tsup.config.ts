@@ -6,6 +6,7 @@ export default defineConfig({
     redis: 'src/stores/redis/index.ts',
     memcached: 'src/stores/memcached/index.ts',
     metrics: 'src/metrics/index.ts',
+    prometheus: 'src/metrics/prometheus.ts',
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -15,5 +16,5 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
-  external: ['@redis/client', 'msgpackr', '@opentelemetry/api', 'prom-client'],
+  external: ['@redis/client', '@opentelemetry/api', 'prom-client'],
 });

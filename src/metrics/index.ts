@@ -4,9 +4,4 @@ export {
   type OpenTelemetryRegistration,
   registerOpenTelemetry,
 } from './opentelemetry.js';
-export {
-  type PrometheusCollector,
-  type PrometheusCollectorOptions,
-  prometheusCollector,
-} from './prometheus.js';
 export type { CacheStats } from './stats.js';

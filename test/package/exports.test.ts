@@ -39,7 +39,7 @@ describe('the built package', () => {
   });
 
   it('exposes the subpaths', () => {
-    for (const sub of ['redis', 'memcached', 'metrics']) {
+    for (const sub of ['redis', 'memcached', 'metrics', 'prometheus']) {
       run(['--input-type=module', '-e', `await import('stratacache/${sub}')`]);
       run(['-e', `require('stratacache/${sub}')`]);
     }

@@ -2,7 +2,7 @@ import { Counter, Gauge, type OpenMetricsContentType, Registry, register } from 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { InvalidOptionError } from '../../../src/errors.js';
-import { type PrometheusCollector, prometheusCollector } from '../../../src/metrics/index.js';
+import { type PrometheusCollector, prometheusCollector } from '../../../src/metrics/prometheus.js';
 import type { CacheStats } from '../../../src/metrics/stats.js';
 import { ManualClock, sleep } from '../../helpers/clock.js';
 
