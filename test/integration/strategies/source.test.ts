@@ -176,7 +176,8 @@ describe.each(DATABASES)('strategies on $name', ({ open }) => {
     };
     await writeFor(300);
     source.down = true;
-    await writeFor(4000);
+    // The database is unreachable for 10 s while writes continue.
+    await writeFor(10_000);
     expect(wb.stats().pending).toBeGreaterThan(0);
     expect(retries.length).toBeGreaterThan(0);
     source.down = false;
