@@ -103,7 +103,12 @@ let warnedUnbounded = false;
  * the window is admitted to the main space (a segmented LRU of probation and protected entries) only if
  * a 4-bit count-min sketch says it is used more often than the main space's victim. A hill climber
  * resizes the window from the observed hit rate, so recency-biased workloads behave like LRU and
- * frequency-biased ones like LFU. The sketch ages by halving every `10 × maxEntries` additions.
+ * frequency-biased ones like LFU. The sketch ages by halving every `10 × maxEntries` additions, or
+ * every `40 × maxEntries` while the climber holds the window at 1 % or less (a frequency-biased
+ * workload, where a longer memory ranks keys better).
+ *
+ * `onEvict` calls are queued and delivered when the operation that evicted has finished, so a listener
+ * may call back into the store.
  *
  * The store is bounded by entry count (10,000 by default) and optionally by bytes. Expired entries are
  * never returned; a timer wheel advanced by ordinary calls frees them without scanning and without timers.
