@@ -42,6 +42,13 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
   /** Upper bound of the reconnect backoff of connections the store creates (it never gives up). @default 500 */
   maxReconnectDelayMs?: number;
+  /**
+   * How often a subscriber connection (the bus) is PINGed: when no PONG comes back within
+   * `connectTimeoutMs` it is dropped and re-dialled, and `onReset` fires (a half-open subscriber would
+   * otherwise miss every message in silence). `0` disables it.
+   * @default 5_000
+   */
+  subscriberPingMs?: number;
   /** Fallback poll interval of `RedisLock.wait` when a pub/sub wake-up is missed. @default 50 */
   lockPollMs?: number;
   /**
@@ -60,6 +67,7 @@ const OPTION_KEYS = [
   'commandTimeoutMs',
   'connectTimeoutMs',
   'maxReconnectDelayMs',
+  'subscriberPingMs',
   'lockPollMs',
   'fenceTtlMs',
   'onError',
@@ -82,6 +90,7 @@ export interface RedisRunner {
   readonly lockPollMs: number;
   readonly fenceTtlMs: number;
   readonly connectTimeoutMs: number;
+  readonly subscriberPingMs: number;
   readonly clustered: boolean;
   command(op: string, key: string | undefined, args: readonly RedisArgument[]): Promise<unknown>;
   script(
@@ -102,6 +111,7 @@ export interface ResolvedRedisOptions extends ConnectionSettings {
   prefix: string;
   name: string | undefined;
   commandTimeoutMs: number;
+  subscriberPingMs: number;
   lockPollMs: number;
   fenceTtlMs: number;
   onError: ((error: StoreError) => void) | undefined;
@@ -122,6 +132,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     commandTimeoutMs: assertNonNegativeMs('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     connectTimeoutMs: assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000),
     maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 500),
+    subscriberPingMs: assertNonNegativeMs('subscriberPingMs', options.subscriberPingMs ?? 5000),
     lockPollMs: assertTtl('lockPollMs', options.lockPollMs ?? 50),
     fenceTtlMs: assertTtl('fenceTtlMs', options.fenceTtlMs ?? 86_400_000),
     onError: options.onError,
@@ -478,6 +489,7 @@ export abstract class RedisStoreBase implements Store {
       lockPollMs: this.#options.lockPollMs,
       fenceTtlMs: this.#options.fenceTtlMs,
       connectTimeoutMs: this.#options.connectTimeoutMs,
+      subscriberPingMs: this.#options.subscriberPingMs,
       clustered: this.#transport.clustered,
       command: (op, key, args) => this.#send(op, key, false, args),
       script: (op, script, keys, args) => this.#script(op, script, keys, args),

@@ -6,12 +6,14 @@ import type { RedisClientLike } from './redis-transport.js';
 const ROTATE_AFTER_ERRORS = 3;
 
 /**
- * One channel subscribed on a dedicated connection (a subscribed connection cannot send other commands).
+ * One channel subscribed on a dedicated connection (a subscribed connection sends no other commands than PING).
  *
  * node-redis re-subscribes by itself when the connection comes back; this class turns every such recovery
  * into an `onReset` call, because messages published during the cut are lost (pub/sub is at-most-once).
  * On a cluster the channel is an ordinary (not sharded) channel: PUBLISH is broadcast to every node, so one
  * subscriber on any master hears it; after repeated connection errors it moves to the next master.
+ * A subscribed connection only receives, so a half-open one would go unnoticed: it is PINGed every
+ * `subscriberPingMs` and replaced (then `onReset` fires) when no PONG comes back within the connect timeout.
  */
 export class RedisSubscription {
   readonly #runner: RedisRunner;
@@ -24,6 +26,7 @@ export class RedisSubscription {
   #attempt = 0;
   #needsReset = false;
   #retry: NodeJS.Timeout | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(
@@ -104,6 +107,13 @@ export class RedisSubscription {
       // node-redis re-sent SUBSCRIBE during this reconnection's handshake: the channel is live again.
       if (subscribed && this.#client === client) this.#reset();
     });
+    // A handshake through a half-open network never finishes: bounded like every other wait.
+    const timeoutMs = this.#runner.connectTimeoutMs;
+    this.#watchdog = setTimeout(
+      () => this.#fail(client, new StoreError(`Redis subscriber not subscribed within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    this.#watchdog.unref();
     client
       .connect()
       .then(() => client.subscribe(this.#channel, (message) => this.#onMessage(message)))
@@ -111,16 +121,59 @@ export class RedisSubscription {
         () => {
           if (this.#client !== client) return;
           subscribed = true;
+          this.#schedulePing(client, false);
           if (this.#needsReset) this.#reset();
           this.#resolveStarted?.();
           this.#resolveStarted = undefined;
         },
+        (err: unknown) => this.#fail(client, err),
+      );
+  }
+
+  /**
+   * PINGs `client` after the ping interval, bounded by the connect timeout, and again after each PONG. A
+   * client that node-redis is reconnecting is left alone for one interval; still not ready at the next
+   * one, it is replaced like a client that did not answer.
+   */
+  #schedulePing(client: RedisClientLike, wasDown: boolean): void {
+    clearTimeout(this.#watchdog);
+    const intervalMs = this.#runner.subscriberPingMs;
+    if (intervalMs === 0 || this.#closed) return;
+    this.#watchdog = setTimeout(() => {
+      if (!client.isReady) {
+        if (wasDown) this.#fail(client, new StoreError('Redis subscriber did not reconnect'));
+        else this.#schedulePing(client, true);
+        return;
+      }
+      const timeoutMs = this.#runner.connectTimeoutMs;
+      let expiry: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        expiry = setTimeout(
+          () => reject(new StoreError(`Redis subscriber did not answer PING within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      Promise.race([client.sendCommand(['PING']), expired]).then(
+        () => {
+          clearTimeout(expiry);
+          if (this.#client === client) this.#schedulePing(client, false);
+        },
         (err: unknown) => {
-          if (this.#client !== client || this.#closed) return;
-          this.#runner.reportError(err);
-          this.#replace(client);
+          clearTimeout(expiry);
+          // A socket error (reported by the `error` event) made node-redis reconnect by itself.
+          if (this.#client === client && !client.isReady) this.#schedulePing(client, true);
+          else this.#fail(client, err);
         },
       );
+    }, intervalMs);
+    this.#watchdog.unref();
+  }
+
+  /** Reports `err` and replaces `client`, unless it was replaced meanwhile or the subscription closed. */
+  #fail(client: RedisClientLike, err: unknown): void {
+    if (this.#client !== client || this.#closed) return;
+    this.#runner.reportError(err);
+    this.#replace(client);
   }
 
   #reset(): void {
@@ -137,6 +190,7 @@ export class RedisSubscription {
     if (this.#client !== client) return;
     this.#client = undefined;
     this.#needsReset = true;
+    clearTimeout(this.#watchdog);
     client.destroy();
     this.#later(() => this.#dial());
   }
@@ -145,6 +199,7 @@ export class RedisSubscription {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
+    clearTimeout(this.#watchdog);
     const client = this.#client;
     this.#client = undefined;
     client?.destroy();
