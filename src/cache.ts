@@ -10,7 +10,7 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { describe } from './internal/asserts.js';
-import { Emitter } from './internal/emitter.js';
+import { Emitter, type Payloads } from './internal/emitter.js';
 import type { Entry } from './internal/entry.js';
 import { decodeEnvelope, encodeEnvelope } from './internal/envelope.js';
 import { escapeGlob, globToRegExp } from './internal/glob.js';
@@ -95,7 +95,7 @@ interface Core {
   l1: MemoryStore<Entry> | undefined;
   l2: RemoteTier | undefined;
   stats: StatsRecorder;
-  events: Emitter<CacheEvents>;
+  events: Emitter<Payloads<CacheEvents>>;
   flights: SingleFlight<unknown, Load>;
   reads: SingleFlight<{ entry: Entry; state: State; tier: 'l2' } | undefined>;
   tags: TagIndex;
@@ -174,7 +174,7 @@ export class Cache {
     this.#ns = undefined;
     const o = resolveOptions(options);
     const stats = new StatsRecorder();
-    const events = new Emitter<CacheEvents>();
+    const events = new Emitter<Payloads<CacheEvents>>();
     const onError = (error: Error, operation: string, key?: string): void => {
       if (error instanceof StoreError) stats.l2Errors++;
       if (events.has('error'))

@@ -1,7 +1,7 @@
 import { isCacheError, StoreError } from '../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../internal/asserts.js';
 import { type Clock, systemClock } from '../internal/clock.js';
-import { Emitter } from '../internal/emitter.js';
+import { Emitter, type Payloads } from '../internal/emitter.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../stores/store.js';
 import { HashRing, type HashRingOptions } from './hash-ring.js';
 
@@ -95,7 +95,7 @@ export class ShardedStore implements Store {
   readonly #failureLimit: number;
   readonly #retryAfterMs: number;
   readonly #clock: Clock;
-  readonly #events = new Emitter<ShardedStoreEvents>();
+  readonly #events = new Emitter<Payloads<ShardedStoreEvents>>();
   #live: Node[] = [];
   #nextRetry = Number.POSITIVE_INFINITY;
   #closed = false;

@@ -1,26 +1,30 @@
 /**
  * A minimal typed event emitter that never throws: unlike node:events, an `error` event without a
- * listener is dropped (the error is already counted in stats), and a listener that throws is isolated.
+ * listener is dropped (the error is already counted in stats), and a listener that throws is isolated
+ * (reported as a process warning) so it cannot break the operation that emitted.
+ *
+ * `Events` maps each event name to its argument list; `Payloads<E>` adapts a map of single payloads.
  */
-export class Emitter<Events extends object> {
-  readonly #listeners = new Map<keyof Events, Array<(payload: never) => void>>();
+export class Emitter<Events extends { [name: string]: unknown[] }> {
+  // Listeners are stored untyped; `on` and `emit` keep each event's argument list consistent.
+  readonly #listeners = new Map<keyof Events, Array<Listener>>();
   /** Which events have listeners, as a plain object: the hot paths ask this on every hit. */
   readonly #active: Partial<Record<keyof Events, true>> = Object.create(null);
 
   /** Adds a listener; returns a function that removes it. */
-  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void {
+  on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
     const list = this.#listeners.get(event);
-    if (list === undefined) this.#listeners.set(event, [listener]);
-    else list.push(listener);
+    if (list === undefined) this.#listeners.set(event, [listener as Listener]);
+    else list.push(listener as Listener);
     this.#active[event] = true;
     return () => this.off(event, listener);
   }
 
   /** Removes a listener added with `on`. */
-  off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): void {
+  off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
     const list = this.#listeners.get(event);
     if (list === undefined) return;
-    const i = list.indexOf(listener);
+    const i = list.indexOf(listener as Listener);
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) {
       this.#listeners.delete(event);
@@ -33,12 +37,13 @@ export class Emitter<Events extends object> {
     return this.#active[event] === true;
   }
 
-  emit<E extends keyof Events>(event: E, payload: Events[E]): void {
+  /** Calls every listener of `event` synchronously, in the order they were added. */
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
     const list = this.#listeners.get(event);
     if (list === undefined) return;
     for (const listener of [...list]) {
       try {
-        (listener as (p: Events[E]) => void)(payload);
+        listener(...args);
       } catch (err) {
         // A throwing listener must not break the cache operation that emitted; surface it asynchronously.
         queueMicrotask(() => {
@@ -55,3 +60,8 @@ export class Emitter<Events extends object> {
     this.#listeners.clear();
   }
 }
+
+type Listener = (...args: unknown[]) => void;
+
+/** Adapts a map of single event payloads (`{ hit: { key } }`) to the argument lists of {@link Emitter}. */
+export type Payloads<E> = { [K in keyof E]: [payload: E[K]] };

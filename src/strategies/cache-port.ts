@@ -8,14 +8,10 @@ export interface CachePort {
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>>;
   /** Resolves false (or rejects) when the write did not reach every tier. */
-  set<T>(
-    key: string,
-    value: T,
-    options?: { ttl?: number; tags?: readonly string[] },
-  ): Promise<boolean | void>;
+  set<T>(key: string, value: T, options?: { ttl?: number; tags?: readonly string[] }): Promise<unknown>;
   setMany<T>(
     entries: ReadonlyArray<{ key: string; value: T; ttl?: number; tags?: readonly string[] }>,
-  ): Promise<boolean | void>;
+  ): Promise<unknown>;
   delete(key: string): Promise<boolean>;
   deleteMany(keys: readonly string[]): Promise<number>;
 }

@@ -1,7 +1,7 @@
 import { StoreError } from '../errors.js';
 import { assertKnownKeys, assertTtl } from '../internal/asserts.js';
+import { Emitter } from '../internal/emitter.js';
 import { type CachePort, keyFunction } from './cache-port.js';
-import { EventHub } from './events.js';
 
 /** Options of {@link writeThrough}. */
 export interface WriteThroughOptions<T, Id> {
@@ -72,7 +72,7 @@ export function writeThrough<T, Id = string>(
     ...(ttl === undefined ? {} : { ttl }),
     ...(tags === undefined ? {} : { tags }),
   };
-  const events = new EventHub<WriteThroughEvents>();
+  const events = new Emitter<WriteThroughEvents>();
   const chains = new Map<string, Promise<unknown>>();
 
   const serialized = <R>(key: string, task: () => Promise<R>): Promise<R> => {

@@ -4,7 +4,7 @@ import { createClient, type RedisClientType } from '@redis/client';
 import { InvalidOptionError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
 import { type Clock, systemClock } from '../../internal/clock.js';
-import { EventHub } from '../events.js';
+import { Emitter } from '../../internal/emitter.js';
 import type { JournalEvents, JournalRecord, WriteJournal } from './journal.js';
 
 /** Options of {@link RedisStreamJournal}. */
@@ -97,7 +97,7 @@ export class RedisStreamJournal implements WriteJournal {
   readonly #timeoutMs: number;
   readonly #serializer: { encode(value: unknown): string; decode(text: string): unknown };
   readonly #clock: Clock;
-  readonly #events = new EventHub<JournalEvents>();
+  readonly #events = new Emitter<JournalEvents>();
   readonly #ownsClient: boolean;
   readonly #client: RedisClientType;
   #opening: Promise<void> | undefined;

@@ -8,8 +8,8 @@ import {
   describe,
 } from '../../internal/asserts.js';
 import { type Clock, systemClock } from '../../internal/clock.js';
+import { Emitter } from '../../internal/emitter.js';
 import type { CachePort } from '../cache-port.js';
-import { EventHub } from '../events.js';
 import { backoffDelay, type RetryOptions, type RetryPolicy } from './backoff.js';
 import type { JournalLoss, JournalRecord, WriteJournal } from './journal.js';
 
@@ -242,7 +242,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
   readonly #closeTimeoutMs: number;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #events = new EventHub<WriteBehindEvents<T>>();
+  readonly #events = new Emitter<WriteBehindEvents<T>>();
   readonly #stats = {
     queued: 0,
     coalesced: 0,

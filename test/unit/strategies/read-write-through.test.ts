@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { EventHub } from '../../../src/strategies/events.js';
 import { readThrough } from '../../../src/strategies/read-through.js';
 import { writeThrough } from '../../../src/strategies/write-through.js';
 import { MapCache } from './map-cache.js';
@@ -127,21 +126,5 @@ describe('writeThrough', () => {
     await expect(writeThrough(cache, { save: async () => undefined }).delete('k')).rejects.toThrow(
       /needs the `delete` option/,
     );
-  });
-});
-
-describe('EventHub', () => {
-  it("never throws on 'error' without listeners, nor when a listener throws", () => {
-    const hub = new EventHub<{ error: [unknown] }>();
-    expect(() => hub.emit('error', new Error('x'))).not.toThrow();
-    const got: unknown[] = [];
-    hub.on('error', () => {
-      throw new Error('listener bug');
-    });
-    const off = hub.on('error', (e) => got.push(e));
-    expect(() => hub.emit('error', 1)).not.toThrow();
-    off();
-    hub.emit('error', 2);
-    expect(got).toEqual([1]);
   });
 });
