@@ -81,7 +81,7 @@ export interface CacheOptions {
   serializer?: Serializer;
   /** Per-operation timeout of L2 calls; a slower call counts as a failed one (a miss). @default 100 */
   l2Timeout?: number;
-  /** Circuit breaker of L2 calls. @default { failures: 5, resetMs: 500 } */
+  /** Circuit breaker of L2 calls. @default { failures: 5, resetMs: 250 } */
   circuitBreaker?: { failures?: number; resetMs?: number };
   /** Keep every instance's L1 in sync through L2's pub/sub (`true`) or a custom bus. @default false */
   bus?: boolean | Bus;
@@ -180,7 +180,7 @@ export const DEFAULT_CACHE_OPTIONS = Object.freeze({
   graceBackoff: 1_000,
   staleWhileRevalidate: 0,
   l2Timeout: 100,
-  circuitBreaker: Object.freeze({ failures: 5, resetMs: 500 }),
+  circuitBreaker: Object.freeze({ failures: 5, resetMs: 250 }),
   stampede: Object.freeze({
     distributed: false,
     lease: 10_000,
