@@ -57,6 +57,7 @@ interface Outcome {
   phases: Record<Phase, PhaseStats>;
   reported: number;
   unhandled: number;
+  unlistened: number;
   loads: number;
   /** ms from the restarted server accepting connections to its first key written / first key read. */
   firstWrite: number | undefined;
@@ -75,6 +76,16 @@ process.on('unhandledRejection', () => {
 process.on('uncaughtException', () => {
   unhandled++;
 });
+/**
+ * ioredis does not crash on an `error` event nobody listens to: it logs it with console.error. Such
+ * events are counted (and not printed) so the report shows them.
+ */
+let unlistened = 0;
+const consoleError = console.error.bind(console);
+console.error = (...args: unknown[]): void => {
+  if (typeof args[0] === 'string' && args[0].startsWith('[ioredis] Unhandled error event')) unlistened++;
+  else consoleError(...args);
+};
 
 const TIMEOUT = Symbol('timeout');
 
@@ -143,6 +154,7 @@ async function run(c: Contender): Promise<Outcome> {
     PHASES.map((p) => [p, { served: 0, failed: 0, timedOut: 0, latencies: [] as number[] }]),
   ) as Record<Phase, PhaseStats>;
   const unhandledBefore = unhandled;
+  const unlistenedBefore = unlistened;
   let peer: GetOrSetPeer<Product> | undefined;
   let probe: ServerProbe | undefined;
   try {
@@ -203,6 +215,7 @@ async function run(c: Contender): Promise<Outcome> {
       phases,
       reported,
       unhandled: unhandled - unhandledBefore,
+      unlistened: unlistened - unlistenedBefore,
       loads,
       firstWrite,
       firstHit,
@@ -243,13 +256,14 @@ const lat = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed
 const tables: Table[] = [
   {
     title: `Calls per phase: ${PHASE_MS.before / 1000} s before, ${PHASE_MS.during / 1000} s with redis-server SIGKILLed, ${PHASE_MS.after / 1000} s after its restart`,
-    note: `${CALLERS} callers, each looping over getOrSet on ${KEYS} keys (uniform) with a ${PAUSE_MS} ms pause between calls; loader ${LOADER_MS} ms; in-process tier ${L1_ENTRIES} entries where there is one; TTL ${TTL / 1000} s. A call counts in the phase it started in. Failed = rejected, wrong value, or not settled within our ${GUARD_MS / 1000} s guard (timed out, also counted separately). Each contender ran alone on its own fresh server.`,
+    note: `${CALLERS} callers, each looping over getOrSet on ${KEYS} keys (uniform) with a ${PAUSE_MS} ms pause between calls; loader ${LOADER_MS} ms; in-process tier ${L1_ENTRIES} entries where there is one; TTL ${TTL / 1000} s. A call counts in the phase it started in. Failed = rejected, wrong value, or not settled within our ${GUARD_MS / 1000} s guard (timed out, also counted separately). Errors reported: through the library's own channel (stratacache \`error\` events, bentocache's logger at error level, Keyv \`error\` events). Unlistened error events: ioredis \`error\` events without a listener, which ioredis logs to the console. Each contender ran alone on its own fresh server.`,
     columns: [
       'contender',
       ...PHASES.flatMap((p) => [`${p}: served`, `${p}: failed`]),
       'timed out (5 s)',
       'errors reported',
-      'unhandled',
+      'unhandled rejections / exceptions',
+      'unlistened error events',
       'loader calls',
     ],
     rows: outcomes.map((o) => [
@@ -258,6 +272,7 @@ const tables: Table[] = [
       String(PHASES.reduce((n, p) => n + o.phases[p].timedOut, 0)),
       String(o.reported),
       String(o.unhandled),
+      String(o.unlistened),
       String(o.loads),
     ]),
   },
