@@ -72,6 +72,18 @@ const MODES: Record<MemcachedSetMode, string> = {
   prepend: 'P',
 };
 
+/** The option names of {@link MemcachedClient} (a MemcachedStore accepts them too). */
+export const CLIENT_OPTION_KEYS = [
+  'host',
+  'port',
+  'url',
+  'poolSize',
+  'connectTimeoutMs',
+  'timeoutMs',
+  'maxValueBytes',
+  'reconnectDelayMs',
+] as const;
+
 /**
  * A memcached client speaking the meta protocol (memcached ≥ 1.6) over `node:net`.
  *
@@ -111,16 +123,7 @@ export class MemcachedClient {
   #closed = false;
 
   constructor(options: MemcachedClientOptions) {
-    assertKnownKeys('options', options, [
-      'host',
-      'port',
-      'url',
-      'poolSize',
-      'connectTimeoutMs',
-      'timeoutMs',
-      'maxValueBytes',
-      'reconnectDelayMs',
-    ]);
+    assertKnownKeys('options', options, CLIENT_OPTION_KEYS);
     const { host, port } = resolveAddress(options);
     this.#host = host;
     this.#port = port;

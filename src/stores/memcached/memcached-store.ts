@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { StoreError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, describe } from '../../internal/asserts.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
-import { MemcachedClient, type MemcachedClientOptions } from './memcached-client.js';
+import { CLIENT_OPTION_KEYS, MemcachedClient, type MemcachedClientOptions } from './memcached-client.js';
 
 /** Options of {@link MemcachedStore}: connection options, or an existing `client`. */
 export interface MemcachedStoreOptions extends MemcachedClientOptions {
@@ -61,19 +61,7 @@ export class MemcachedStore implements Store {
 
   constructor(options: MemcachedStoreOptions) {
     const { client, name, clearSyncMs, ...clientOptions } = options;
-    assertKnownKeys('options', options, [
-      'client',
-      'name',
-      'clearSyncMs',
-      'host',
-      'port',
-      'url',
-      'poolSize',
-      'connectTimeoutMs',
-      'timeoutMs',
-      'maxValueBytes',
-      'reconnectDelayMs',
-    ]);
+    assertKnownKeys('options', options, ['client', 'name', 'clearSyncMs', ...CLIENT_OPTION_KEYS]);
     if (client !== undefined && !(client instanceof MemcachedClient)) {
       throw new TypeError(`Expected \`client\` to be a MemcachedClient, got ${describe(client)}`);
     }
