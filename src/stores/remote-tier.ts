@@ -54,13 +54,16 @@ export class RemoteTier {
     }
     return new Promise<T>((resolve) => {
       let done = false;
-      const timer = setTimeout(() => {
+      const expire = (): void => {
         if (done) return;
         done = true;
         this.#breaker.failure();
         this.#onError(new StoreTimeoutError(`${this.store.name}.${operation}`, timeoutMs), operation);
         resolve(timeoutFallback);
-      }, timeoutMs);
+      };
+      // After a stalled event loop (a GC pause, a CPU burst) timers run before sockets are read: give a
+      // reply that is already waiting one turn, so a pause does not fail every read in flight at once.
+      const timer = setTimeout(() => setImmediate(expire), timeoutMs);
       let pending: Promise<T>;
       try {
         pending = fn(this.store);

@@ -49,6 +49,8 @@ export class RedisClusterStore extends RedisStoreBase {
       }
       const cluster = createCluster({
         rootNodes: connection.rootNodes.map((n) => ({ url: n.url })),
+        // The store bounds every command itself; skip node-redis's own default timer per command.
+        commandOptions: { timeout: 0 },
         defaults: {
           disableOfflineQueue: true,
           socket: {

@@ -269,17 +269,28 @@ export abstract class RedisStoreBase implements Store {
   #bounded<T>(op: string, pending: Promise<T>, onTimeout?: () => void): Promise<T> {
     if (this.#timeoutMs === 0) return pending;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#stats.timeouts++;
-        reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
-        onTimeout?.();
-      }, this.#timeoutMs);
+      let settled = false;
+      // After a stalled event loop, timers run before sockets are read: give a reply that is already
+      // waiting one turn before calling the command timed out.
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (settled) return;
+            settled = true;
+            this.#stats.timeouts++;
+            reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
+            onTimeout?.();
+          }),
+        this.#timeoutMs,
+      );
       pending.then(
         (value) => {
+          settled = true;
           clearTimeout(timer);
           resolve(value);
         },
         (err: unknown) => {
+          settled = true;
           clearTimeout(timer);
           reject(err);
         },
