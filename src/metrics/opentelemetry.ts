@@ -7,9 +7,9 @@ import type {
   ObservableGauge,
   ObservableUpDownCounter,
 } from '@opentelemetry/api';
-import type { Cache } from '../cache.js';
 import { InvalidOptionError } from '../errors.js';
 import { assertKnownKeys, describe } from '../internal/asserts.js';
+import { METRICS, QUANTILES, RESERVED_LABELS, type StatsSource } from './catalog.js';
 import type { CacheStats } from './stats.js';
 
 /** Options of {@link registerOpenTelemetry}. */
@@ -28,183 +28,32 @@ export interface OpenTelemetryRegistration {
   unregister(): void;
 }
 
-type StatsSource = Pick<Cache, 'stats'>;
-type Kind = 'counter' | 'updown' | 'gauge';
-
-interface Spec {
-  kind: Kind;
+/** An OpenTelemetry instrument fed from the catalog; latencies become gauges with a `quantile` attribute. */
+interface Instrument {
+  kind: 'counter' | 'updown' | 'gauge';
   name: string;
   description: string;
   unit: string;
-  /** Name of the attribute that splits the measurements, when `read` returns one value per attribute value. */
-  by?: string;
+  by: string | undefined;
   read: (s: CacheStats) => number | Record<string, number>;
 }
 
-const quantiles = (l: CacheStats['latency']['get']): Record<string, number> => ({
-  '0.5': l.p50 / 1000,
-  '0.9': l.p90 / 1000,
-  '0.99': l.p99 / 1000,
-  '1': l.max / 1000,
+const INSTRUMENTS: readonly Instrument[] = METRICS.map((metric) => {
+  const { kind, name, description, unit, read } = metric;
+  if (kind !== 'latency') return { kind, name, description, unit, by: metric.by, read };
+  return {
+    kind: 'gauge',
+    name,
+    description,
+    unit,
+    by: 'quantile',
+    read: (s) => {
+      const l = read(s);
+      return Object.fromEntries(QUANTILES.map(([quantile, field]) => [quantile, l[field] / 1000]));
+    },
+  };
 });
 
-const SPECS: readonly Spec[] = [
-  {
-    kind: 'counter',
-    name: 'hits',
-    description: 'Lookups that found a fresh value, in any tier.',
-    unit: '{lookup}',
-    read: (s) => s.hits,
-  },
-  {
-    kind: 'counter',
-    name: 'misses',
-    description: 'Lookups that found no fresh value in any tier.',
-    unit: '{lookup}',
-    read: (s) => s.misses,
-  },
-  {
-    kind: 'counter',
-    name: 'tier.hits',
-    description: 'Fresh values found, by tier.',
-    unit: '{lookup}',
-    by: 'tier',
-    read: (s) => ({ l1: s.tiers.l1.hits, l2: s.tiers.l2.hits }),
-  },
-  {
-    kind: 'counter',
-    name: 'tier.misses',
-    description: 'Lookups that did not find a fresh value, by tier.',
-    unit: '{lookup}',
-    by: 'tier',
-    read: (s) => ({ l1: s.tiers.l1.misses, l2: s.tiers.l2.misses }),
-  },
-  {
-    kind: 'counter',
-    name: 'l2.errors',
-    description: 'L2 calls that failed or timed out.',
-    unit: '{call}',
-    read: (s) => s.tiers.l2.errors,
-  },
-  {
-    kind: 'counter',
-    name: 'stale_served',
-    description: 'Stale values served, by reason.',
-    unit: '{value}',
-    by: 'reason',
-    read: (s) => ({ swr: s.stale.swr, fail_safe: s.stale.failSafe, soft_timeout: s.stale.softTimeout }),
-  },
-  {
-    kind: 'counter',
-    name: 'sets',
-    description: 'Values written, by set() and by loads.',
-    unit: '{value}',
-    read: (s) => s.sets,
-  },
-  { kind: 'counter', name: 'deletes', description: 'Keys deleted.', unit: '{key}', read: (s) => s.deletes },
-  {
-    kind: 'counter',
-    name: 'loads',
-    description: 'Loader calls.',
-    unit: '{call}',
-    read: (s) => s.loads.calls,
-  },
-  {
-    kind: 'counter',
-    name: 'load.errors',
-    description: 'Loader calls that threw or rejected.',
-    unit: '{call}',
-    read: (s) => s.loads.errors,
-  },
-  {
-    kind: 'counter',
-    name: 'load.timeouts',
-    description: 'Loads that passed their hard timeout.',
-    unit: '{call}',
-    read: (s) => s.loads.timeouts,
-  },
-  {
-    kind: 'counter',
-    name: 'loads.coalesced',
-    description: 'Callers that joined an in-flight load instead of calling the loader.',
-    unit: '{call}',
-    read: (s) => s.loads.coalesced,
-  },
-  {
-    kind: 'counter',
-    name: 'refreshes',
-    description: 'Background refreshes started (early refresh and stale-while-revalidate).',
-    unit: '{call}',
-    read: (s) => s.loads.refreshes,
-  },
-  {
-    kind: 'counter',
-    name: 'lock_waits',
-    description: 'Loads skipped because a distributed lock holder produced the value.',
-    unit: '{call}',
-    read: (s) => s.loads.lockWaits,
-  },
-  {
-    kind: 'counter',
-    name: 'corrupt',
-    description: 'Stored values that could not be decoded (counted as misses).',
-    unit: '{value}',
-    read: (s) => s.corrupt,
-  },
-  {
-    kind: 'counter',
-    name: 'l1.evictions',
-    description: 'L1 entries evicted for capacity.',
-    unit: '{entry}',
-    read: (s) => s.evictions,
-  },
-  {
-    kind: 'counter',
-    name: 'l1.expirations',
-    description: 'L1 entries removed because they expired.',
-    unit: '{entry}',
-    read: (s) => s.expirations,
-  },
-  {
-    kind: 'updown',
-    name: 'l1.entries',
-    description: 'Entries held in L1.',
-    unit: '{entry}',
-    read: (s) => s.entries,
-  },
-  {
-    kind: 'updown',
-    name: 'l1.bytes',
-    description: 'Bytes held in L1 (the memory tier estimate).',
-    unit: 'By',
-    read: (s) => s.bytes,
-  },
-  {
-    kind: 'gauge',
-    name: 'l2.circuit_open',
-    description: '1 while the L2 circuit breaker is open, else 0.',
-    unit: '1',
-    read: (s) => (s.l2CircuitOpen ? 1 : 0),
-  },
-  {
-    kind: 'gauge',
-    name: 'get.duration',
-    description: 'Latency quantiles of reads (L1 hits are sampled 1 in 16); quantile 1 is the max.',
-    unit: 's',
-    by: 'quantile',
-    read: (s) => quantiles(s.latency.get),
-  },
-  {
-    kind: 'gauge',
-    name: 'load.duration',
-    description: 'Latency quantiles of loader calls; quantile 1 is the max.',
-    unit: 's',
-    by: 'quantile',
-    read: (s) => quantiles(s.latency.load),
-  },
-];
-
-const RESERVED = ['cache', 'tier', 'reason', 'quantile'];
 const INSTRUMENT_PREFIX = /^[A-Za-z][A-Za-z0-9_.\-/]*$/;
 const METER_METHODS = [
   'createObservableCounter',
@@ -220,9 +69,9 @@ function validAttributes(attributes: unknown): Attributes {
   }
   const out: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) {
-    if (RESERVED.includes(key)) {
+    if (RESERVED_LABELS.includes(key)) {
       throw new InvalidOptionError(
-        `Expected attribute names other than ${RESERVED.join(', ')} (use \`name\` for the cache), got ${describe(key)}`,
+        `Expected attribute names other than ${RESERVED_LABELS.join(', ')} (use \`name\` for the cache), got ${describe(key)}`,
       );
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
@@ -284,7 +133,7 @@ export function registerOpenTelemetry(
     ...(options.attributes === undefined ? {} : validAttributes(options.attributes)),
   };
 
-  const instruments = SPECS.map((spec) => {
+  const instruments = INSTRUMENTS.map((spec) => {
     const opts = { description: spec.description, unit: spec.unit };
     const id = prefix + spec.name;
     const instrument: ObservableCounter | ObservableUpDownCounter | ObservableGauge =

@@ -1,7 +1,16 @@
 import { Counter, Gauge, type Registry, type RegistryContentType, register, Summary } from 'prom-client';
-import type { Cache } from '../cache.js';
 import { InvalidOptionError } from '../errors.js';
 import { assertKnownKeys, describe } from '../internal/asserts.js';
+import {
+  type LatencyMetric,
+  METRICS,
+  type Metric,
+  prometheusName,
+  QUANTILES,
+  RESERVED_LABELS,
+  type StatsSource,
+  type ValueMetric,
+} from './catalog.js';
 import type { CacheStats } from './stats.js';
 
 /** Options of {@link prometheusCollector}. */
@@ -22,92 +31,8 @@ export interface PrometheusCollector {
   unregister(): void;
 }
 
-type StatsSource = Pick<Cache, 'stats'>;
 type Labels = Record<string, string>;
 
-interface Spec {
-  name: string;
-  help: string;
-  /** Name of the label that splits the series, when `read` returns one value per label value. */
-  by?: string;
-  read: (s: CacheStats) => number | Record<string, number>;
-}
-
-const COUNTERS: readonly Spec[] = [
-  { name: 'hits_total', help: 'Lookups that found a fresh value, in any tier.', read: (s) => s.hits },
-  { name: 'misses_total', help: 'Lookups that found no fresh value in any tier.', read: (s) => s.misses },
-  {
-    name: 'tier_hits_total',
-    help: 'Fresh values found, by tier.',
-    by: 'tier',
-    read: (s) => ({ l1: s.tiers.l1.hits, l2: s.tiers.l2.hits }),
-  },
-  {
-    name: 'tier_misses_total',
-    help: 'Lookups that did not find a fresh value, by tier.',
-    by: 'tier',
-    read: (s) => ({ l1: s.tiers.l1.misses, l2: s.tiers.l2.misses }),
-  },
-  { name: 'l2_errors_total', help: 'L2 calls that failed or timed out.', read: (s) => s.tiers.l2.errors },
-  {
-    name: 'stale_served_total',
-    help: 'Stale values served, by reason.',
-    by: 'reason',
-    read: (s) => ({ swr: s.stale.swr, fail_safe: s.stale.failSafe, soft_timeout: s.stale.softTimeout }),
-  },
-  { name: 'sets_total', help: 'Values written, by set() and by loads.', read: (s) => s.sets },
-  { name: 'deletes_total', help: 'Keys deleted.', read: (s) => s.deletes },
-  { name: 'loads_total', help: 'Loader calls.', read: (s) => s.loads.calls },
-  { name: 'load_errors_total', help: 'Loader calls that threw or rejected.', read: (s) => s.loads.errors },
-  {
-    name: 'load_timeouts_total',
-    help: 'Loads that passed their hard timeout.',
-    read: (s) => s.loads.timeouts,
-  },
-  {
-    name: 'loads_coalesced_total',
-    help: 'Callers that joined an in-flight load instead of calling the loader.',
-    read: (s) => s.loads.coalesced,
-  },
-  {
-    name: 'refreshes_total',
-    help: 'Background refreshes started (early refresh and stale-while-revalidate).',
-    read: (s) => s.loads.refreshes,
-  },
-  {
-    name: 'lock_waits_total',
-    help: 'Loads skipped because a distributed lock holder produced the value.',
-    read: (s) => s.loads.lockWaits,
-  },
-  {
-    name: 'corrupt_total',
-    help: 'Stored values that could not be decoded (counted as misses).',
-    read: (s) => s.corrupt,
-  },
-  { name: 'l1_evictions_total', help: 'L1 entries evicted for capacity.', read: (s) => s.evictions },
-  {
-    name: 'l1_expirations_total',
-    help: 'L1 entries removed because they expired.',
-    read: (s) => s.expirations,
-  },
-];
-
-const GAUGES: readonly Spec[] = [
-  { name: 'l1_entries', help: 'Entries held in L1.', read: (s) => s.entries },
-  { name: 'l1_bytes', help: 'Bytes held in L1 (the memory tier estimate).', read: (s) => s.bytes },
-  {
-    name: 'l2_circuit_open',
-    help: '1 while the L2 circuit breaker is open, else 0.',
-    read: (s) => (s.l2CircuitOpen ? 1 : 0),
-  },
-];
-
-const SUMMARIES = [
-  { op: 'get', name: 'get_duration_seconds', help: 'Latency of reads (L1 hits are sampled 1 in 16).' },
-  { op: 'load', name: 'load_duration_seconds', help: 'Latency of loader calls.' },
-] as const;
-
-const RESERVED = ['cache', 'tier', 'reason', 'quantile'];
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -115,51 +40,24 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 class CollectorGroup {
   readonly labelNames: readonly string[];
   readonly members = new Map<string, { source: StatsSource; labels: Labels }>();
-  readonly #metrics: Array<{ name: string; metric: Counter | Gauge | Summary }> = [];
+  readonly #metrics: ReadonlyArray<{ name: string; metric: Counter | Gauge | Summary }>;
   #snapshot: Array<[Labels, CacheStats]> | undefined;
 
   constructor(registry: Registry<RegistryContentType>, prefix: string, labelNames: readonly string[]) {
     this.labelNames = labelNames;
     const all = ['cache', ...labelNames];
-    const specs = [...COUNTERS, ...GAUGES, ...SUMMARIES].map((spec) => `${prefix}${spec.name}`);
-    for (const name of specs) {
+    const names = METRICS.map((spec) => prefix + prometheusName(spec));
+    for (const name of names) {
       if (registry.getSingleMetric(name) !== undefined) {
         throw new InvalidOptionError(
           `A metric named \`${name}\` is already registered in this registry; choose another \`prefix\``,
         );
       }
     }
-    for (const spec of COUNTERS) {
-      const by = spec.by === undefined ? [] : [spec.by];
-      const metric: Counter = new Counter({
-        name: prefix + spec.name,
-        help: spec.help,
-        labelNames: [...all, ...by],
-        registers: [],
-        collect: () => {
-          metric.reset();
-          this.#fill(spec, (labels, value) => metric.inc(labels, value));
-        },
-      });
-      this.#metrics.push({ name: prefix + spec.name, metric });
-    }
-    for (const spec of GAUGES) {
-      const metric: Gauge = new Gauge({
-        name: prefix + spec.name,
-        help: spec.help,
-        labelNames: all,
-        registers: [],
-        collect: () => {
-          metric.reset();
-          this.#fill(spec, (labels, value) => metric.set(labels, value));
-        },
-      });
-      this.#metrics.push({ name: prefix + spec.name, metric });
-    }
-    for (const spec of SUMMARIES) {
-      const metric = new LatencySummary(this, spec.op, prefix + spec.name, spec.help, all);
-      this.#metrics.push({ name: prefix + spec.name, metric });
-    }
+    this.#metrics = METRICS.map((spec, i) => ({
+      name: names[i]!,
+      metric: this.#create(spec, names[i]!, all),
+    }));
     for (const { metric } of this.#metrics) registry.registerMetric(metric);
   }
 
@@ -190,7 +88,24 @@ class CollectorGroup {
     return this.#snapshot;
   }
 
-  #fill(spec: Spec, put: (labels: Labels, value: number) => void): void {
+  #create(spec: Metric, name: string, common: string[]): Counter | Gauge | Summary {
+    if (spec.kind === 'latency') return new LatencySummary(this, spec, name, common);
+    // Every collection starts from a reset, so adding the value sets a gauge as well as a counter.
+    const config = {
+      name,
+      help: spec.description,
+      labelNames: spec.by === undefined ? common : [...common, spec.by],
+      registers: [],
+      collect: () => {
+        metric.reset();
+        this.#fill(spec, (labels, value) => metric.inc(labels, value));
+      },
+    };
+    const metric: Counter | Gauge = spec.kind === 'counter' ? new Counter(config) : new Gauge(config);
+    return metric;
+  }
+
+  #fill(spec: ValueMetric, put: (labels: Labels, value: number) => void): void {
     for (const [labels, stats] of this.snapshot()) {
       const value = spec.read(stats);
       if (typeof value === 'number') put(labels, value);
@@ -202,13 +117,13 @@ class CollectorGroup {
 /** A Prometheus summary whose quantiles, sum and count come from the caches' latency histograms. */
 class LatencySummary extends Summary {
   readonly #group: CollectorGroup;
-  readonly #op: 'get' | 'load';
+  readonly #spec: LatencyMetric;
   readonly #name: string;
 
-  constructor(group: CollectorGroup, op: 'get' | 'load', name: string, help: string, labelNames: string[]) {
-    super({ name, help, labelNames, registers: [] });
+  constructor(group: CollectorGroup, spec: LatencyMetric, name: string, labelNames: string[]) {
+    super({ name, help: spec.description, labelNames, registers: [] });
     this.#group = group;
-    this.#op = op;
+    this.#spec = spec;
     this.#name = name;
   }
 
@@ -217,12 +132,11 @@ class LatencySummary extends Summary {
     const base = await super.get();
     const values: typeof base.values = [];
     for (const [labels, stats] of snapshot) {
-      const l = stats.latency[this.#op];
+      const l = this.#spec.read(stats);
+      for (const [quantile, field] of QUANTILES) {
+        values.push({ labels: { ...labels, quantile: Number(quantile) }, value: l[field] / 1000 });
+      }
       values.push(
-        { labels: { ...labels, quantile: 0.5 }, value: l.p50 / 1000 },
-        { labels: { ...labels, quantile: 0.9 }, value: l.p90 / 1000 },
-        { labels: { ...labels, quantile: 0.99 }, value: l.p99 / 1000 },
-        { labels: { ...labels, quantile: 1 }, value: l.max / 1000 },
         { metricName: `${this.#name}_sum`, labels, value: (l.mean * l.count) / 1000 },
         { metricName: `${this.#name}_count`, labels, value: l.count },
       );
@@ -239,9 +153,9 @@ function validLabels(labels: unknown): Labels {
   }
   const out: Labels = {};
   for (const [key, value] of Object.entries(labels)) {
-    if (!LABEL_NAME.test(key) || key.startsWith('__') || RESERVED.includes(key)) {
+    if (!LABEL_NAME.test(key) || key.startsWith('__') || RESERVED_LABELS.includes(key)) {
       throw new InvalidOptionError(
-        `Expected label names matching ${LABEL_NAME} without a leading \`__\` and other than ${RESERVED.join(', ')}, got ${describe(key)}`,
+        `Expected label names matching ${LABEL_NAME} without a leading \`__\` and other than ${RESERVED_LABELS.join(', ')}, got ${describe(key)}`,
       );
     }
     if (typeof value !== 'string') {

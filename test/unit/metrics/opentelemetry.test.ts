@@ -13,6 +13,7 @@ import { InvalidOptionError } from '../../../src/errors.js';
 import { registerOpenTelemetry } from '../../../src/metrics/index.js';
 import type { CacheStats } from '../../../src/metrics/stats.js';
 import { ManualClock, sleep } from '../../helpers/clock.js';
+import { distinctStats, LOCK_WAITS, LOCK_WAITS_DESCRIPTION, STALE_BY_REASON } from './fixtures.js';
 
 type Kind = 'counter' | 'updown' | 'gauge';
 interface Measurement {
@@ -137,6 +138,8 @@ describe('registerOpenTelemetry', () => {
     expect(v('stratacache.tier.misses', { tier: 'l1' })).toBe(stats.tiers.l1.misses);
     expect(v('stratacache.stale_served', { reason: 'swr' })).toBe(1);
     expect(v('stratacache.stale_served', { reason: 'fail_safe' })).toBe(0);
+    expect(v('stratacache.stale_served', { reason: 'soft_timeout' })).toBe(0);
+    expect(v('stratacache.stale_served', { reason: 'lock_wait' })).toBe(0);
     expect(v('stratacache.loads')).toBe(3);
     expect(v('stratacache.load.errors')).toBe(1);
     expect(v('stratacache.refreshes')).toBe(1);
@@ -188,6 +191,19 @@ describe('registerOpenTelemetry', () => {
     expect(calls).toBe(2);
     expect(find(ms, 'stratacache.hits', { cache: 'default' })?.value).toBe(1);
     expect(find(ms, 'stratacache.l1.entries', { cache: 'default' })?.value).toBe(0);
+    await cache.close();
+  });
+
+  it('reports every stale reason and the lease waits from the stats fields they name', async () => {
+    const cache = new Cache();
+    const meter = new RecordingMeter();
+    registerOpenTelemetry(distinctStats(cache), meter);
+    const ms = await meter.collect();
+    const stale = ms.filter((m) => m.name === 'stratacache.stale_served');
+    expect(Object.fromEntries(stale.map((m) => [m.attributes.reason, m.value]))).toEqual(STALE_BY_REASON);
+    expect(find(ms, 'stratacache.lock_waits', { cache: 'default' })?.value).toBe(LOCK_WAITS);
+    const lockWaits = [...meter.instruments.values()].find((i) => i.name === 'stratacache.lock_waits');
+    expect(lockWaits?.options?.description).toBe(LOCK_WAITS_DESCRIPTION);
     await cache.close();
   });
 

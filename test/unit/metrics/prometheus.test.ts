@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../../src/errors.js';
 import { type PrometheusCollector, prometheusCollector } from '../../../src/metrics/prometheus.js';
 import type { CacheStats } from '../../../src/metrics/stats.js';
 import { ManualClock, sleep } from '../../helpers/clock.js';
+import { distinctStats, LOCK_WAITS, LOCK_WAITS_DESCRIPTION, STALE_BY_REASON } from './fixtures.js';
 
 interface Sample {
   name: string;
@@ -102,6 +103,7 @@ describe('prometheusCollector', () => {
     expect(value(samples, 'stratacache_stale_served_total', { ...l, reason: 'swr' })).toBe(1);
     expect(value(samples, 'stratacache_stale_served_total', { ...l, reason: 'fail_safe' })).toBe(0);
     expect(value(samples, 'stratacache_stale_served_total', { ...l, reason: 'soft_timeout' })).toBe(0);
+    expect(value(samples, 'stratacache_stale_served_total', { ...l, reason: 'lock_wait' })).toBe(0);
     // Six set() calls and two values written by loads (the first load of 'b' and its refresh).
     expect(value(samples, 'stratacache_sets_total', l)).toBe(8);
     expect(value(samples, 'stratacache_deletes_total', l)).toBe(1);
@@ -268,6 +270,19 @@ describe('prometheusCollector', () => {
     expect(value(parse(await register.metrics()), 'stratacache_misses_total', { cache: 'default' })).toBe(1);
     handle.unregister();
     expect(register.getSingleMetric('stratacache_misses_total')).toBeUndefined();
+    await cache.close();
+  });
+
+  it('exports every stale reason and the lease waits from the stats fields they name', async () => {
+    const cache = new Cache();
+    const registry = new Registry();
+    collect(distinctStats(cache), { registry });
+    const text = await registry.metrics();
+    const samples = parse(text);
+    const stale = samples.filter((s) => s.name === 'stratacache_stale_served_total');
+    expect(Object.fromEntries(stale.map((s) => [s.labels.reason, s.value]))).toEqual(STALE_BY_REASON);
+    expect(value(samples, 'stratacache_lock_waits_total', { cache: 'default' })).toBe(LOCK_WAITS);
+    expect(text).toContain(`# HELP stratacache_lock_waits_total ${LOCK_WAITS_DESCRIPTION}`);
     await cache.close();
   });
 
