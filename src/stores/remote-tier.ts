@@ -1,5 +1,6 @@
 import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
+import { Deadlines } from '../internal/deadlines.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import type { Store, StoreEntry } from './store.js';
 
@@ -20,6 +21,7 @@ export class RemoteTier {
   readonly #timeoutMs: number;
   readonly #breaker: CircuitBreaker;
   readonly #onError: (error: StoreError, operation: string) => void;
+  readonly #queues = new Map<number, Deadlines>();
 
   constructor(
     store: Store,
@@ -53,17 +55,12 @@ export class RemoteTier {
       return Promise.resolve(fallback);
     }
     return new Promise<T>((resolve) => {
-      let done = false;
       const expire = (): void => {
-        if (done) return;
-        done = true;
         this.#breaker.failure();
         this.#onError(new StoreTimeoutError(`${this.store.name}.${operation}`, timeoutMs), operation);
         resolve(timeoutFallback);
       };
-      // After a stalled event loop (a GC pause, a CPU burst) timers run before sockets are read: give a
-      // reply that is already waiting one turn, so a pause does not fail every read in flight at once.
-      const timer = setTimeout(() => setImmediate(expire), timeoutMs);
+      const deadline = this.#deadlines(timeoutMs).start(expire);
       let pending: Promise<T>;
       try {
         pending = fn(this.store);
@@ -72,16 +69,14 @@ export class RemoteTier {
       }
       pending.then(
         (value) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
+          if (deadline.done) return;
+          deadline.done = true;
           this.#breaker.success();
           resolve(value);
         },
         (err: unknown) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
+          if (deadline.done) return;
+          deadline.done = true;
           // A value the store refuses (too large) says nothing about the server's health.
           if (err instanceof ValueTooLargeError) this.#breaker.success();
           else this.#breaker.failure();
@@ -95,6 +90,16 @@ export class RemoteTier {
         },
       );
     });
+  }
+
+  /** One deadline queue per distinct timeout (the default, and the longer one of slow operations). */
+  #deadlines(ms: number): Deadlines {
+    let queue = this.#queues.get(ms);
+    if (queue === undefined) {
+      queue = new Deadlines(ms);
+      this.#queues.set(ms, queue);
+    }
+    return queue;
   }
 
   get(key: string): Promise<Uint8Array | undefined> {

@@ -1,6 +1,7 @@
 import type { RedisArgument } from '@redis/client';
 import { ClosedError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
+import { Deadlines } from '../../internal/deadlines.js';
 import { escapeGlob } from '../../internal/glob.js';
 import type { Bus } from '../../invalidation/bus.js';
 import type { DistributedLock } from '../../stampede/distributed-lock.js';
@@ -170,6 +171,8 @@ export abstract class RedisStoreBase implements Store {
   });
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  /** Command deadlines (undefined when `commandTimeoutMs` is 0). */
+  readonly #deadlines: Deadlines | undefined;
   readonly #options: ResolvedRedisOptions;
   readonly #transport: RedisTransport;
   readonly #stats = { connectionErrors: 0, timeouts: 0 };
@@ -186,6 +189,7 @@ export abstract class RedisStoreBase implements Store {
     this.name = options.name ?? defaultName;
     this.#prefix = options.prefix;
     this.#timeoutMs = options.commandTimeoutMs;
+    this.#deadlines = this.#timeoutMs === 0 ? undefined : new Deadlines(this.#timeoutMs);
     this.#transport = makeTransport(options, (err) => this.#connectionError(err));
   }
 
@@ -267,31 +271,21 @@ export abstract class RedisStoreBase implements Store {
   }
 
   #bounded<T>(op: string, pending: Promise<T>, onTimeout?: () => void): Promise<T> {
-    if (this.#timeoutMs === 0) return pending;
+    if (this.#deadlines === undefined) return pending;
+    const deadlines = this.#deadlines;
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      // After a stalled event loop, timers run before sockets are read: give a reply that is already
-      // waiting one turn before calling the command timed out.
-      const timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            if (settled) return;
-            settled = true;
-            this.#stats.timeouts++;
-            reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
-            onTimeout?.();
-          }),
-        this.#timeoutMs,
-      );
+      const deadline = deadlines.start(() => {
+        this.#stats.timeouts++;
+        reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
+        onTimeout?.();
+      });
       pending.then(
         (value) => {
-          settled = true;
-          clearTimeout(timer);
+          deadline.done = true;
           resolve(value);
         },
         (err: unknown) => {
-          settled = true;
-          clearTimeout(timer);
+          deadline.done = true;
           reject(err);
         },
       );
