@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, describe } from '../../internal/asserts.js';
+import { systemClock } from '../../internal/clock.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { CLIENT_OPTION_KEYS, MemcachedClient, type MemcachedClientOptions } from './memcached-client.js';
 
@@ -80,6 +81,8 @@ export class MemcachedStore implements Store {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
+    // The hot path: no closure unless the clear registry is still loading.
+    if (this.#sync() === undefined) return this.client.get(this.#wire(key));
     return this.#ready(() => this.client.get(this.#wire(key)));
   }
 
@@ -196,7 +199,7 @@ export class MemcachedStore implements Store {
 
   /** Waits for the first registry load; later refreshes run in the background. */
   #sync(): Promise<void> | undefined {
-    if (Date.now() - this.#syncedAt < this.#clearSyncMs) return undefined;
+    if (systemClock.now() - this.#syncedAt < this.#clearSyncMs) return undefined;
     this.#syncing ??= this.#load().finally(() => {
       this.#syncing = undefined;
     });
