@@ -63,13 +63,3 @@ function findClassEnd(glob: string, start: number): number {
 export function escapeGlob(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, '\\$&');
 }
-
-/** True if the glob has no metacharacters outside escapes: it names exactly one key. */
-export function isLiteralGlob(glob: string): boolean {
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '\\') i++;
-    else if (c === '*' || c === '?' || c === '[') return false;
-  }
-  return true;
-}
