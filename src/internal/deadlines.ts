@@ -9,16 +9,20 @@ export interface Deadline {
   done: boolean;
 }
 
-interface Pending extends Deadline {
-  readonly at: number;
-  readonly expire: () => void;
-  next: Pending | undefined;
+/**
+ * A call that is its own queue node (no allocation besides the call itself): {@link Deadlines.add} fills
+ * `at` and `next`, and calls `expire()` when the call is late.
+ */
+export interface Expiring extends Deadline {
+  at: number;
+  next: Expiring | undefined;
+  expire(): void;
 }
 
 export class Deadlines {
   readonly #ms: number;
-  #head: Pending | undefined;
-  #tail: Pending | undefined;
+  #head: Expiring | undefined;
+  #tail: Expiring | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(ms: number) {
@@ -27,12 +31,30 @@ export class Deadlines {
 
   /** Calls `expire` about `ms` from now unless the returned deadline is marked `done` first. */
   start(expire: () => void): Deadline {
-    const p: Pending = { done: false, at: performance.now() + this.#ms, expire, next: undefined };
-    if (this.#tail === undefined) this.#head = p;
-    else this.#tail.next = p;
-    this.#tail = p;
-    if (this.#timer === undefined) this.#arm(this.#ms);
+    const p: Expiring = { done: false, at: 0, expire, next: undefined };
+    this.add(p);
     return p;
+  }
+
+  /**
+   * Calls `call.expire()` about `ms` from now unless `call.done` is set first. Settled calls at the head
+   * are dropped first: calls mostly settle in start order, so the queue stays as short as the number of
+   * calls in flight and a settled call dies young (cheap for the garbage collector).
+   */
+  add(call: Expiring): void {
+    let head = this.#head;
+    while (head?.done) {
+      const next: Expiring | undefined = head.next;
+      head.next = undefined;
+      head = next;
+    }
+    this.#head = head;
+    call.at = performance.now() + this.#ms;
+    call.next = undefined;
+    if (head === undefined) this.#head = call;
+    else this.#tail!.next = call;
+    this.#tail = call;
+    if (this.#timer === undefined) this.#arm(this.#ms);
   }
 
   #arm(delay: number): void {
@@ -43,11 +65,13 @@ export class Deadlines {
   readonly #sweep = (): void => {
     this.#timer = undefined;
     const now = performance.now();
-    const expired: Pending[] = [];
+    const expired: Expiring[] = [];
     let p = this.#head;
     while (p !== undefined && (p.done || p.at <= now)) {
       if (!p.done) expired.push(p);
-      p = p.next;
+      const next: Expiring | undefined = p.next;
+      p.next = undefined;
+      p = next;
     }
     this.#head = p;
     if (p === undefined) this.#tail = undefined;

@@ -1,7 +1,7 @@
 import type { RedisArgument } from '@redis/client';
 import { ClosedError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
-import { Deadlines } from '../../internal/deadlines.js';
+import { Deadlines, type Expiring } from '../../internal/deadlines.js';
 import { escapeGlob } from '../../internal/glob.js';
 import type { Bus } from '../../invalidation/bus.js';
 import type { DistributedLock } from '../../stampede/distributed-lock.js';
@@ -149,6 +149,41 @@ function toBytes(reply: unknown): Uint8Array | undefined {
   return reply === null || reply === undefined ? undefined : (reply as Buffer);
 }
 
+/** One command in flight: its own deadline queue node, and what settles its promise. */
+class RedisCommand implements Expiring {
+  done = false;
+  at = 0;
+  next: Expiring | undefined = undefined;
+  /** True once the reply (or an error) arrived, even after the command timed out. */
+  settled = false;
+  resolve!: (value: unknown) => void;
+  reject!: (err: unknown) => void;
+  readonly #onExpire: (command: RedisCommand) => void;
+  readonly op: string;
+  readonly sentAt: number;
+  /** The transport's recycle count when the command was sent. */
+  readonly epoch: number;
+  readonly map: ((reply: unknown) => unknown) | undefined;
+
+  constructor(
+    onExpire: (command: RedisCommand) => void,
+    op: string,
+    sentAt: number,
+    epoch: number,
+    map: ((reply: unknown) => unknown) | undefined,
+  ) {
+    this.#onExpire = onExpire;
+    this.op = op;
+    this.sentAt = sentAt;
+    this.epoch = epoch;
+    this.map = map;
+  }
+
+  expire(): void {
+    this.#onExpire(this);
+  }
+}
+
 function ttlArgs(ttlMs: number | undefined): string[] {
   return ttlMs === undefined || ttlMs === Number.POSITIVE_INFINITY ? [] : ['PX', String(Math.ceil(ttlMs))];
 }
@@ -220,47 +255,87 @@ export abstract class RedisStoreBase implements Store {
   }
 
   /** Sends one command, bounded by the command timeout, with every failure as a StoreError. */
-  async #send(
+  #send(
     op: string,
     key: RedisArgument | undefined,
     readonly: boolean,
     args: readonly RedisArgument[],
     buffers = false,
+    map?: (reply: unknown) => unknown,
   ): Promise<unknown> {
-    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    if (this.#closed) return Promise.reject(new ClosedError(`store \`${this.name}\``));
     const first = this.#transport.firstReady;
-    if (first !== undefined) await this.#bounded(op, first);
-    const sentAt = performance.now();
-    const epoch = this.#transport.recycles;
-    let settled = false;
-    const reply = this.#transport.send(key, readonly, args, buffers ? BUFFERS : undefined).then(
-      (value) => {
-        settled = true;
-        this.#lastReplyAt = performance.now();
-        // Parsed in the same read that broke the reply stream: possibly spliced from two replies.
-        if (this.#transport.recycles !== epoch) {
-          throw new StoreError(`${this.name}.${op} failed: its connection broke while the reply was read`);
-        }
-        return value;
-      },
-      (err: unknown) => {
-        settled = true;
-        if (isServerReply(err)) this.#lastReplyAt = performance.now();
-        throw toStoreError(err, `${this.name}.${op}`);
-      },
-    );
-    return this.#bounded(op, reply, () => this.#watchStall(sentAt, epoch, () => settled));
+    if (first !== undefined) {
+      return this.#bounded(op, first).then(() => this.#dispatch(op, key, readonly, args, buffers, map));
+    }
+    return this.#dispatch(op, key, readonly, args, buffers, map);
   }
+
+  /** One command, one promise: the command object is its own deadline and carries its settlement. */
+  #dispatch(
+    op: string,
+    key: RedisArgument | undefined,
+    readonly: boolean,
+    args: readonly RedisArgument[],
+    buffers: boolean,
+    map: ((reply: unknown) => unknown) | undefined,
+  ): Promise<unknown> {
+    const command = new RedisCommand(this.#expired, op, performance.now(), this.#transport.recycles, map);
+    const settled = new Promise<unknown>((resolve, reject) => {
+      command.resolve = resolve;
+      command.reject = reject;
+    });
+    let reply: Promise<unknown>;
+    try {
+      reply = this.#transport.send(key, readonly, args, buffers ? BUFFERS : undefined);
+    } catch (err) {
+      reply = Promise.reject(err);
+    }
+    this.#deadlines?.add(command);
+    reply.then(
+      (value) => this.#replied(command, value),
+      (err: unknown) => this.#failed(command, err),
+    );
+    return settled;
+  }
+
+  #replied(command: RedisCommand, value: unknown): void {
+    command.settled = true;
+    this.#lastReplyAt = performance.now();
+    if (command.done) return;
+    command.done = true;
+    // Parsed in the same read that broke the reply stream: possibly spliced from two replies.
+    if (this.#transport.recycles !== command.epoch) {
+      command.reject(
+        new StoreError(`${this.name}.${command.op} failed: its connection broke while the reply was read`),
+      );
+    } else command.resolve(command.map === undefined ? value : command.map(value));
+  }
+
+  #failed(command: RedisCommand, err: unknown): void {
+    command.settled = true;
+    if (isServerReply(err)) this.#lastReplyAt = performance.now();
+    if (command.done) return;
+    command.done = true;
+    command.reject(toStoreError(err, `${this.name}.${command.op}`));
+  }
+
+  /** A command hit the command timeout: it rejects, and the connection is watched for a stall. */
+  readonly #expired = (command: RedisCommand): void => {
+    this.#stats.timeouts++;
+    command.reject(new StoreTimeoutError(`${this.name}.${command.op}`, this.#timeoutMs));
+    this.#watchStall(command);
+  };
 
   /**
    * After a command timed out: drops the connection once it has been silent for the command timeout while
    * the command is still unanswered. Replies are in order, so a reply arriving meanwhile (to a command sent
    * before) only postpones the verdict; commands queued behind the stalled one cannot answer before it.
    */
-  #watchStall(sentAt: number, epoch: number, settled: () => boolean): void {
+  #watchStall(command: RedisCommand): void {
     const check = (): void => {
-      if (settled() || this.#closed || this.#transport.recycles !== epoch) return;
-      const silentMs = performance.now() - Math.max(this.#lastReplyAt, sentAt);
+      if (command.settled || this.#closed || this.#transport.recycles !== command.epoch) return;
+      const silentMs = performance.now() - Math.max(this.#lastReplyAt, command.sentAt);
       if (silentMs >= this.#timeoutMs) {
         this.#transport.recycle();
         return;
@@ -270,14 +345,13 @@ export abstract class RedisStoreBase implements Store {
     check();
   }
 
-  #bounded<T>(op: string, pending: Promise<T>, onTimeout?: () => void): Promise<T> {
+  #bounded<T>(op: string, pending: Promise<T>): Promise<T> {
     if (this.#deadlines === undefined) return pending;
     const deadlines = this.#deadlines;
     return new Promise<T>((resolve, reject) => {
       const deadline = deadlines.start(() => {
         this.#stats.timeouts++;
         reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
-        onTimeout?.();
       });
       pending.then(
         (value) => {
@@ -321,9 +395,14 @@ export abstract class RedisStoreBase implements Store {
     await Promise.all([...groups.values()].map((idx) => fn(idx.map((i) => items[i]!))));
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const k = this.#k(key);
-    return toBytes(await this.#send('get', k, true, ['GET', k], true));
+  get(key: string): Promise<Uint8Array | undefined> {
+    let k: string;
+    try {
+      k = this.#k(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#send('get', k, true, ['GET', k], true, toBytes) as Promise<Uint8Array | undefined>;
   }
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
