@@ -89,6 +89,11 @@ const FRESH = 0;
 const STALE = 1;
 const DEAD = 2;
 type State = typeof FRESH | typeof STALE | typeof DEAD;
+/** A live entry and the tier it came from. */
+type Found = { entry: Entry; state: State; tier: 'l1' | 'l2' };
+type L2Found = { entry: Entry; state: State; tier: 'l2' };
+/** An L2 read in flight, and how many of its callers count a miss if it finds nothing. */
+type L2Read = { promise: Promise<L2Found | undefined>; misses: number };
 
 interface Core {
   o: ResolvedOptions;
@@ -97,7 +102,8 @@ interface Core {
   stats: StatsRecorder;
   events: Emitter<Payloads<CacheEvents>>;
   flights: SingleFlight<unknown, Load>;
-  reads: SingleFlight<{ entry: Entry; state: State; tier: 'l2' } | undefined>;
+  /** L2 reads in flight by key (and version). */
+  reads: Map<string, L2Read>;
   tags: TagIndex;
   generations: SyncedNumbers;
   /** Pattern invalidations for L2 stores that cannot scan, checked on L2 reads. */
@@ -210,7 +216,7 @@ export class Cache {
       stats,
       events,
       flights: new SingleFlight(),
-      reads: new SingleFlight(),
+      reads: new Map(),
       tags: new TagIndex(new SyncedNumbers(l2, `${meta}tag:`, o.clock, o.syncInterval)),
       generations: new SyncedNumbers(l2, `${meta}gen:`, o.clock, o.syncInterval),
       patterns: [],
@@ -724,50 +730,79 @@ export class Cache {
     return now < e.staleUntil ? STALE : DEAD;
   }
 
-  /** L1, then L2 (decoded, validated and back-filled into L1). */
-  async #lookup(
+  /** L1, then L2 (decoded, validated and back-filled into L1). Without L1, the L2 read's own promise. */
+  #lookup(lk: string, version: string | undefined, count = true): Promise<Found | undefined> | undefined {
+    const c = this.#core;
+    if (c.l1 !== undefined) return this.#lookupL1(c.l1, lk, version, count);
+    return c.l2 === undefined ? undefined : this.#readL2(lk, version, count);
+  }
+
+  async #lookupL1(
+    l1: MemoryStore<Entry>,
     lk: string,
     version: string | undefined,
-    count = true,
-  ): Promise<{ entry: Entry; state: State; tier: 'l1' | 'l2' } | undefined> {
+    count: boolean,
+  ): Promise<Found | undefined> {
     const c = this.#core;
     const now = c.o.clock.now();
     let stale: Entry | undefined;
-    const e = c.l1?.get(lk);
+    const e = l1.get(lk);
     if (e !== undefined) {
       const state = await this.#state(lk, e, now, version);
       if (state === FRESH) return { entry: e, state, tier: 'l1' };
       if (state === STALE) stale = e;
     }
-    if (count && c.l1 !== undefined) c.stats.l1Misses++;
+    if (count) c.stats.l1Misses++;
     if (c.l2 === undefined)
       return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
-    const found = await this.#readL2(lk, version);
+    const found = await this.#readL2(lk, version, count);
     if (found !== undefined) return found;
-    if (count) c.stats.l2Misses++;
     return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
   }
 
-  /** One L2 read (and decode) per key at a time, shared by concurrent callers: a cold burst costs one round trip. */
-  #readL2(
+  /**
+   * One L2 read (and decode) per key at a time, shared by concurrent callers: a cold burst costs one round
+   * trip. With `count`, a miss counts once for this caller.
+   */
+  #readL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
+    const c = this.#core;
+    const fk = version === undefined ? lk : `${lk}\u0000${version}`;
+    let read = c.reads.get(fk);
+    if (read === undefined) {
+      read = { promise: undefined as unknown as Promise<L2Found | undefined>, misses: 0 };
+      read.promise = this.#fetchL2(read, fk, lk, version);
+      c.reads.set(fk, read);
+    }
+    if (count) read.misses++;
+    return read.promise;
+  }
+
+  async #fetchL2(
+    read: L2Read,
+    fk: string,
     lk: string,
     version: string | undefined,
-  ): Promise<{ entry: Entry; state: State; tier: 'l2' } | undefined> {
+  ): Promise<L2Found | undefined> {
     const c = this.#core;
-    const [read] = c.reads.run(
-      version === undefined ? lk : `${lk}\u0000${version}`,
-      async () => this.#accept(lk, await c.l2!.get(c.o.prefix + lk), version),
-      undefined,
-    );
-    return read;
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await c.l2!.get(c.o.prefix + lk);
+    } finally {
+      // Later callers read again: what they get may be newer than these bytes.
+      c.reads.delete(fk);
+    }
+    const accepted = this.#accept(lk, bytes, version);
+    const found = accepted instanceof Promise ? await accepted : accepted;
+    if (found === undefined) c.stats.l2Misses += read.misses;
+    return found;
   }
 
   /** Decodes L2 bytes into a live entry (fresh or stale) and back-fills L1; corrupt bytes are a counted miss. */
-  async #accept(
+  #accept(
     lk: string,
     bytes: Uint8Array | undefined,
     version: string | undefined,
-  ): Promise<{ entry: Entry; state: State; tier: 'l2' } | undefined> {
+  ): L2Found | undefined | Promise<L2Found | undefined> {
     if (bytes === undefined) return undefined;
     const c = this.#core;
     let entry: Entry;
@@ -779,8 +814,15 @@ export class Cache {
       if (c.events.has('error')) c.events.emit('error', { error, operation: 'decode', key: lk });
       return undefined;
     }
-    const now = c.o.clock.now();
-    const state = await this.#state(lk, entry, now, version);
+    const state = this.#state(lk, entry, c.o.clock.now(), version);
+    return typeof state === 'number'
+      ? this.#admit(lk, entry, state)
+      : state.then((s) => this.#admit(lk, entry, s));
+  }
+
+  /** Back-fills L1 with a decoded L2 entry unless it is dead or a pattern invalidation covers it. */
+  #admit(lk: string, entry: Entry, state: State): L2Found | undefined {
+    const c = this.#core;
     if (state === DEAD) return undefined;
     if (c.patterns.length > 0) {
       const fk = c.o.prefix + lk;

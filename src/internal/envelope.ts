@@ -22,6 +22,8 @@ const FIXED = 4 + 8 * 3 + 4;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 export function encodeEnvelope(entry: Entry, payload: Uint8Array): Uint8Array {
   const version = entry.version === undefined ? undefined : encoder.encode(entry.version);
@@ -63,49 +65,75 @@ function writeChunk(out: Uint8Array, view: DataView, at: number, chunk: Uint8Arr
   return at + 2 + chunk.byteLength;
 }
 
+/** Reads the big-endian float64 at `at` (no view allocated per decode). */
+function f64(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 8; i++) scratchBytes[i] = bytes[at + i]!;
+  return scratch.getFloat64(0);
+}
+
+function f32(bytes: Uint8Array, at: number): number {
+  for (let i = 0; i < 4; i++) scratchBytes[i] = bytes[at + i]!;
+  return scratch.getFloat32(0);
+}
+
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
+function need(bytes: Uint8Array, end: number): void {
+  if (end > bytes.byteLength) throw new DeserializationError('Envelope is truncated');
+}
+
+/** Decodes the length-prefixed UTF-8 string at `at`; returns it with the offset after it. */
+function chunk(bytes: Uint8Array, at: number): [string, number] {
+  need(bytes, at + 2);
+  const end = at + 2 + u16(bytes, at);
+  need(bytes, end);
+  return [decoder.decode(bytes.subarray(at + 2, end)), end];
+}
+
 export function decodeEnvelope(bytes: Uint8Array, serializer: Serializer): Entry {
   if (bytes.byteLength < FIXED || bytes[0] !== MAGIC0 || bytes[1] !== MAGIC1) {
     throw new DeserializationError('Stored bytes are not a stratacache envelope');
   }
   if (bytes[2] !== FORMAT) throw new DeserializationError(`Unknown envelope format ${bytes[2]}`);
   const flags = bytes[3]!;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const createdAt = view.getFloat64(4);
-  const expiresAt = view.getFloat64(12);
-  const staleUntil = view.getFloat64(20);
-  const delta = view.getFloat32(28);
-  if (![createdAt, expiresAt, staleUntil, delta].every((n) => !Number.isNaN(n)) || staleUntil < expiresAt) {
+  const createdAt = f64(bytes, 4);
+  const expiresAt = f64(bytes, 12);
+  const staleUntil = f64(bytes, 20);
+  const delta = f32(bytes, 28);
+  if (
+    Number.isNaN(createdAt) ||
+    Number.isNaN(expiresAt) ||
+    Number.isNaN(staleUntil) ||
+    Number.isNaN(delta) ||
+    staleUntil < expiresAt
+  ) {
     throw new DeserializationError('Envelope header holds impossible times');
   }
   let at = FIXED;
   let sliding = 0;
   let maxAgeAt = Number.POSITIVE_INFINITY;
-  const need = (n: number): void => {
-    if (at + n > bytes.byteLength) throw new DeserializationError('Envelope is truncated');
-  };
-  const chunk = (): string => {
-    need(2);
-    const len = view.getUint16(at);
-    need(2 + len);
-    const s = decoder.decode(bytes.subarray(at + 2, at + 2 + len));
-    at += 2 + len;
-    return s;
-  };
   try {
     if (flags & F_SLIDING) {
-      need(16);
-      sliding = view.getFloat64(at);
-      maxAgeAt = view.getFloat64(at + 8);
+      need(bytes, at + 16);
+      sliding = f64(bytes, at);
+      maxAgeAt = f64(bytes, at + 8);
       at += 16;
     }
-    const version = flags & F_VERSION ? chunk() : undefined;
+    let version: string | undefined;
+    if (flags & F_VERSION) [version, at] = chunk(bytes, at);
     let tags: string[] | undefined;
     if (flags & F_TAGS) {
-      need(2);
-      const count = view.getUint16(at);
+      need(bytes, at + 2);
+      const count = u16(bytes, at);
       at += 2;
       tags = [];
-      for (let i = 0; i < count; i++) tags.push(chunk());
+      for (let i = 0; i < count; i++) {
+        let tag: string;
+        [tag, at] = chunk(bytes, at);
+        tags.push(tag);
+      }
     }
     const value = serializer.deserialize(bytes.subarray(at));
     return { value, createdAt, expiresAt, staleUntil, delta, sliding, maxAgeAt, tags, version };

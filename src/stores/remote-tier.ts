@@ -1,8 +1,39 @@
 import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
-import { Deadlines } from '../internal/deadlines.js';
+import { Deadlines, type Expiring } from '../internal/deadlines.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import type { Store, StoreEntry } from './store.js';
+
+/** One guarded call in flight: its own deadline queue node, and what settles its promise. */
+class TierCall implements Expiring {
+  done = false;
+  at = 0;
+  next: Expiring | undefined = undefined;
+  resolve!: (value: unknown) => void;
+  readonly #onExpire: (call: TierCall) => void;
+  readonly operation: string;
+  readonly fallback: unknown;
+  readonly timeoutMs: number;
+  readonly timeoutFallback: unknown;
+
+  constructor(
+    onExpire: (call: TierCall) => void,
+    operation: string,
+    fallback: unknown,
+    timeoutMs: number,
+    timeoutFallback: unknown,
+  ) {
+    this.#onExpire = onExpire;
+    this.operation = operation;
+    this.fallback = fallback;
+    this.timeoutMs = timeoutMs;
+    this.timeoutFallback = timeoutFallback;
+  }
+
+  expire(): void {
+    this.#onExpire(this);
+  }
+}
 
 /** How the cache guards calls to a remote tier. */
 export interface RemoteTierOptions {
@@ -54,43 +85,55 @@ export class RemoteTier {
       this.#onError(new CircuitOpenError(this.store.name), operation);
       return Promise.resolve(fallback);
     }
-    return new Promise<T>((resolve) => {
-      const expire = (): void => {
-        this.#breaker.failure();
-        this.#onError(new StoreTimeoutError(`${this.store.name}.${operation}`, timeoutMs), operation);
-        resolve(timeoutFallback);
-      };
-      const deadline = this.#deadlines(timeoutMs).start(expire);
-      let pending: Promise<T>;
-      try {
-        pending = fn(this.store);
-      } catch (err) {
-        pending = Promise.reject(err);
-      }
-      pending.then(
-        (value) => {
-          if (deadline.done) return;
-          deadline.done = true;
-          this.#breaker.success();
-          resolve(value);
-        },
-        (err: unknown) => {
-          if (deadline.done) return;
-          deadline.done = true;
-          // A value the store refuses (too large) says nothing about the server's health.
-          if (err instanceof ValueTooLargeError) this.#breaker.success();
-          else this.#breaker.failure();
-          this.#onError(
-            err instanceof StoreError || err instanceof ValueTooLargeError
-              ? err
-              : new StoreError(`${this.store.name}.${operation} failed`, { cause: err }),
-            operation,
-          );
-          resolve(fallback);
-        },
-      );
+    const call = new TierCall(this.#expired, operation, fallback, timeoutMs, timeoutFallback);
+    const settled = new Promise<T>((resolve) => {
+      call.resolve = resolve as (value: unknown) => void;
     });
+    let pending: Promise<T>;
+    try {
+      pending = fn(this.store);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    this.#deadlines(timeoutMs).add(call);
+    pending.then(
+      (value) => this.#succeeded(call, value),
+      (err: unknown) => this.#failed(call, err),
+    );
+    return settled;
   }
+
+  #succeeded(call: TierCall, value: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    this.#breaker.success();
+    call.resolve(value);
+  }
+
+  #failed(call: TierCall, err: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    // A value the store refuses (too large) says nothing about the server's health.
+    if (err instanceof ValueTooLargeError) this.#breaker.success();
+    else this.#breaker.failure();
+    this.#onError(
+      err instanceof StoreError || err instanceof ValueTooLargeError
+        ? err
+        : new StoreError(`${this.store.name}.${call.operation} failed`, { cause: err }),
+      call.operation,
+    );
+    call.resolve(call.fallback);
+  }
+
+  /** A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback. */
+  readonly #expired = (call: TierCall): void => {
+    this.#breaker.failure();
+    this.#onError(
+      new StoreTimeoutError(`${this.store.name}.${call.operation}`, call.timeoutMs),
+      call.operation,
+    );
+    call.resolve(call.timeoutFallback);
+  };
 
   /** One deadline queue per distinct timeout (the default, and the longer one of slow operations). */
   #deadlines(ms: number): Deadlines {
