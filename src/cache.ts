@@ -117,6 +117,8 @@ interface Core {
   refreshBackoff: Map<string, number>;
   /** Counts fast-path hits to sample their latency. */
   sampleTick: number;
+  /** The policy of calls without options (built once). */
+  defaultPolicy: CallPolicy;
   closed: boolean;
 }
 
@@ -227,6 +229,7 @@ export class Cache {
       background: new Set(),
       refreshBackoff: new Map(),
       sampleTick: 0,
+      defaultPolicy: { write: o.write, meta: NO_META, beta: o.beta, timeouts: o.timeouts, errorTtl: 0 },
       closed: false,
     };
     if (this.#core.bus !== undefined) this.#startBus(this.#core.bus);
@@ -673,9 +676,7 @@ export class Cache {
 
   #callPolicy(options: GetOrSetOptions | undefined): CallPolicy {
     const o = this.#core.o;
-    if (options === undefined) {
-      return { write: o.write, meta: NO_META, beta: o.beta, timeouts: o.timeouts, errorTtl: 0 };
-    }
+    if (options === undefined) return this.#core.defaultPolicy;
     checkCallOptions('options', options);
     const tags = options.tags === undefined ? undefined : checkTags(options.tags);
     return {

@@ -81,20 +81,35 @@ export class RemoteTier {
     timeoutMs = this.#timeoutMs,
     timeoutFallback: T = fallback,
   ): Promise<T> {
-    if (!this.#breaker.allow()) {
-      this.#onError(new CircuitOpenError(this.store.name), operation);
-      return Promise.resolve(fallback);
-    }
-    const call = new TierCall(this.#expired, operation, fallback, timeoutMs, timeoutFallback);
-    const settled = new Promise<T>((resolve) => {
-      call.resolve = resolve as (value: unknown) => void;
-    });
+    if (this.#refused(operation)) return Promise.resolve(fallback);
     let pending: Promise<T>;
     try {
       pending = fn(this.store);
     } catch (err) {
       pending = Promise.reject(err);
     }
+    return this.#guard(operation, fallback, pending, timeoutMs, timeoutFallback);
+  }
+
+  /** True (and reported) when the open breaker refuses a call. */
+  #refused(operation: string): boolean {
+    if (this.#breaker.allow()) return false;
+    this.#onError(new CircuitOpenError(this.store.name), operation);
+    return true;
+  }
+
+  /** Bounds and watches `pending`, a call already made to the store. */
+  #guard<T>(
+    operation: string,
+    fallback: T,
+    pending: Promise<T>,
+    timeoutMs: number,
+    timeoutFallback: T,
+  ): Promise<T> {
+    const call = new TierCall(this.#expired, operation, fallback, timeoutMs, timeoutFallback);
+    const settled = new Promise<T>((resolve) => {
+      call.resolve = resolve as (value: unknown) => void;
+    });
     this.#deadlines(timeoutMs).add(call);
     pending.then(
       (value) => this.#succeeded(call, value),
@@ -146,7 +161,15 @@ export class RemoteTier {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
-    return this.call('get', undefined, (s) => s.get(key));
+    // `call` without the closure: this is the hot path of L2 reads.
+    if (this.#refused('get')) return Promise.resolve(undefined);
+    let pending: Promise<Uint8Array | undefined>;
+    try {
+      pending = this.store.get(key);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    return this.#guard('get', undefined, pending, this.#timeoutMs, undefined);
   }
 
   getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {

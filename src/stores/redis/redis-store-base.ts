@@ -160,7 +160,7 @@ class RedisCommand implements Expiring {
   reject!: (err: unknown) => void;
   readonly #onExpire: (command: RedisCommand) => void;
   readonly op: string;
-  readonly sentAt: number;
+  sentAt = 0;
   /** The transport's recycle count when the command was sent. */
   readonly epoch: number;
   readonly map: ((reply: unknown) => unknown) | undefined;
@@ -168,13 +168,11 @@ class RedisCommand implements Expiring {
   constructor(
     onExpire: (command: RedisCommand) => void,
     op: string,
-    sentAt: number,
     epoch: number,
     map: ((reply: unknown) => unknown) | undefined,
   ) {
     this.#onExpire = onExpire;
     this.op = op;
-    this.sentAt = sentAt;
     this.epoch = epoch;
     this.map = map;
   }
@@ -280,18 +278,23 @@ export abstract class RedisStoreBase implements Store {
     buffers: boolean,
     map: ((reply: unknown) => unknown) | undefined,
   ): Promise<unknown> {
-    const command = new RedisCommand(this.#expired, op, performance.now(), this.#transport.recycles, map);
+    const command = new RedisCommand(this.#expired, op, this.#transport.recycles, map);
     const settled = new Promise<unknown>((resolve, reject) => {
       command.resolve = resolve;
       command.reject = reject;
     });
+    // The deadline's clock reading doubles as the send time the stall watch needs.
+    if (this.#deadlines === undefined) command.sentAt = performance.now();
+    else {
+      this.#deadlines.add(command);
+      command.sentAt = command.at - this.#timeoutMs;
+    }
     let reply: Promise<unknown>;
     try {
       reply = this.#transport.send(key, readonly, args, buffers ? BUFFERS : undefined);
     } catch (err) {
       reply = Promise.reject(err);
     }
-    this.#deadlines?.add(command);
     reply.then(
       (value) => this.#replied(command, value),
       (err: unknown) => this.#failed(command, err),
