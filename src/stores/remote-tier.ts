@@ -4,34 +4,68 @@ import { Deadlines, type Expiring } from '../internal/deadlines.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import type { Store, StoreEntry } from './store.js';
 
-/** One guarded call in flight: its own deadline queue node, and what settles its promise. */
-class TierCall implements Expiring {
+/** What settles a read a store reports straight to its caller instead of through a promise. */
+export interface ReadSink {
+  resolve(value: Uint8Array | undefined): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The method of a store that can settle a tier's read itself: one promise per guarded read instead of the
+ * store's and the tier's. It must settle `sink` exactly once (possibly late), never throw.
+ */
+export const SETTLE_GET = Symbol('stratacache.settleGet');
+
+/** A store with the {@link SETTLE_GET} method. */
+interface SettlingStore {
+  [SETTLE_GET](key: string, sink: ReadSink): void;
+}
+
+/** The tier's handlers of its calls (one set per tier). */
+interface TierHandlers {
+  succeeded(call: TierCall, value: unknown): void;
+  failed(call: TierCall, err: unknown): void;
+  expired(call: TierCall): void;
+}
+
+/** One guarded call in flight: its own deadline queue node, and the sink its outcome arrives at. */
+class TierCall implements Expiring, ReadSink {
   done = false;
   at = 0;
   next: Expiring | undefined = undefined;
-  resolve!: (value: unknown) => void;
-  readonly #onExpire: (call: TierCall) => void;
+  /** What the caller awaits, and what settles it. */
+  promise!: Promise<unknown>;
+  settle!: (value: unknown) => void;
+  readonly #handlers: TierHandlers;
   readonly operation: string;
   readonly fallback: unknown;
   readonly timeoutMs: number;
   readonly timeoutFallback: unknown;
 
   constructor(
-    onExpire: (call: TierCall) => void,
+    handlers: TierHandlers,
     operation: string,
     fallback: unknown,
     timeoutMs: number,
     timeoutFallback: unknown,
   ) {
-    this.#onExpire = onExpire;
+    this.#handlers = handlers;
     this.operation = operation;
     this.fallback = fallback;
     this.timeoutMs = timeoutMs;
     this.timeoutFallback = timeoutFallback;
   }
 
+  resolve(value: unknown): void {
+    this.#handlers.succeeded(this, value);
+  }
+
+  reject(err: unknown): void {
+    this.#handlers.failed(this, err);
+  }
+
   expire(): void {
-    this.#onExpire(this);
+    this.#handlers.expired(this);
   }
 }
 
@@ -106,48 +140,54 @@ export class RemoteTier {
     timeoutMs: number,
     timeoutFallback: T,
   ): Promise<T> {
-    const call = new TierCall(this.#expired, operation, fallback, timeoutMs, timeoutFallback);
-    const settled = new Promise<T>((resolve) => {
-      call.resolve = resolve as (value: unknown) => void;
+    const call = this.#start(operation, fallback, timeoutMs, timeoutFallback);
+    pending.then(
+      (value) => call.resolve(value),
+      (err: unknown) => call.reject(err),
+    );
+    return call.promise as Promise<T>;
+  }
+
+  /** A call with its deadline armed; its outcome settles `call.promise`. */
+  #start(operation: string, fallback: unknown, timeoutMs: number, timeoutFallback: unknown): TierCall {
+    const call = new TierCall(this.#handlers, operation, fallback, timeoutMs, timeoutFallback);
+    call.promise = new Promise<unknown>((resolve) => {
+      call.settle = resolve;
     });
     this.#deadlines(timeoutMs).add(call);
-    pending.then(
-      (value) => this.#succeeded(call, value),
-      (err: unknown) => this.#failed(call, err),
-    );
-    return settled;
+    return call;
   }
 
-  #succeeded(call: TierCall, value: unknown): void {
-    if (call.done) return;
-    call.done = true;
-    this.#breaker.success();
-    call.resolve(value);
-  }
-
-  #failed(call: TierCall, err: unknown): void {
-    if (call.done) return;
-    call.done = true;
-    // A value the store refuses (too large) says nothing about the server's health.
-    if (err instanceof ValueTooLargeError) this.#breaker.success();
-    else this.#breaker.failure();
-    this.#onError(
-      err instanceof StoreError || err instanceof ValueTooLargeError
-        ? err
-        : new StoreError(`${this.store.name}.${call.operation} failed`, { cause: err }),
-      call.operation,
-    );
-    call.resolve(call.fallback);
-  }
-
-  /** A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback. */
-  readonly #expired = (call: TierCall): void => {
-    this.#breaker.failure();
-    this.#onError(
-      new StoreTimeoutError(`${this.store.name}.${call.operation}`, call.timeoutMs),
-      call.operation,
-    );
-    call.resolve(call.timeoutFallback);
+  readonly #handlers: TierHandlers = {
+    succeeded: (call, value) => {
+      if (call.done) return;
+      call.done = true;
+      this.#breaker.success();
+      call.settle(value);
+    },
+    failed: (call, err) => {
+      if (call.done) return;
+      call.done = true;
+      // A value the store refuses (too large) says nothing about the server's health.
+      if (err instanceof ValueTooLargeError) this.#breaker.success();
+      else this.#breaker.failure();
+      this.#onError(
+        err instanceof StoreError || err instanceof ValueTooLargeError
+          ? err
+          : new StoreError(`${this.store.name}.${call.operation} failed`, { cause: err }),
+        call.operation,
+      );
+      call.settle(call.fallback);
+    },
+    // A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback.
+    expired: (call) => {
+      this.#breaker.failure();
+      this.#onError(
+        new StoreTimeoutError(`${this.store.name}.${call.operation}`, call.timeoutMs),
+        call.operation,
+      );
+      call.settle(call.timeoutFallback);
+    },
   };
 
   /** One deadline queue per distinct timeout (the default, and the longer one of slow operations). */
@@ -161,8 +201,15 @@ export class RemoteTier {
   }
 
   get(key: string): Promise<Uint8Array | undefined> {
-    // `call` without the closure: this is the hot path of L2 reads.
+    // `call` without the closure, and without a promise of the store's when it can settle the call itself:
+    // this is the hot path of L2 reads.
     if (this.#refused('get')) return Promise.resolve(undefined);
+    const settle = (this.store as Partial<SettlingStore>)[SETTLE_GET];
+    if (settle !== undefined) {
+      const call = this.#start('get', undefined, this.#timeoutMs, undefined);
+      settle.call(this.store, key, call);
+      return call.promise as Promise<Uint8Array | undefined>;
+    }
     let pending: Promise<Uint8Array | undefined>;
     try {
       pending = this.store.get(key);

@@ -5,6 +5,7 @@ import { Deadlines, type Expiring } from '../../internal/deadlines.js';
 import { escapeGlob } from '../../internal/glob.js';
 import type { Bus } from '../../invalidation/bus.js';
 import type { DistributedLock } from '../../stampede/distributed-lock.js';
+import { type ReadSink, SETTLE_GET } from '../remote-tier.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { groupBySlot } from './cluster-slot.js';
 import type { LuaScript } from './lua-scripts.js';
@@ -149,6 +150,12 @@ function toBytes(reply: unknown): Uint8Array | undefined {
   return reply === null || reply === undefined ? undefined : (reply as Buffer);
 }
 
+/** What a command's outcome settles: its promise, or a tier's read ({@link SETTLE_GET}). */
+interface CommandSink {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
 /** One command in flight: its own deadline queue node, and what settles its promise. */
 class RedisCommand implements Expiring {
   done = false;
@@ -156,8 +163,7 @@ class RedisCommand implements Expiring {
   next: Expiring | undefined = undefined;
   /** True once the reply (or an error) arrived, even after the command timed out. */
   settled = false;
-  resolve!: (value: unknown) => void;
-  reject!: (err: unknown) => void;
+  readonly sink: CommandSink;
   readonly #onExpire: (command: RedisCommand) => void;
   readonly op: string;
   sentAt = 0;
@@ -170,8 +176,10 @@ class RedisCommand implements Expiring {
     op: string,
     epoch: number,
     map: ((reply: unknown) => unknown) | undefined,
+    sink: CommandSink,
   ) {
     this.#onExpire = onExpire;
+    this.sink = sink;
     this.op = op;
     this.epoch = epoch;
     this.map = map;
@@ -262,14 +270,23 @@ export abstract class RedisStoreBase implements Store {
     map?: (reply: unknown) => unknown,
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError(`store \`${this.name}\``));
-    const first = this.#transport.firstReady;
-    if (first !== undefined) {
-      return this.#bounded(op, first).then(() => this.#dispatch(op, key, readonly, args, buffers, map));
-    }
-    return this.#dispatch(op, key, readonly, args, buffers, map);
+    return new Promise<unknown>((resolve, reject) => {
+      const sink = { resolve, reject };
+      const first = this.#transport.firstReady;
+      if (first === undefined) this.#dispatch(op, key, readonly, args, buffers, map, sink);
+      else {
+        this.#bounded(op, first).then(
+          () => this.#dispatch(op, key, readonly, args, buffers, map, sink),
+          reject,
+        );
+      }
+    });
   }
 
-  /** One command, one promise: the command object is its own deadline and carries its settlement. */
+  /**
+   * Sends one command whose outcome settles `sink` (once). The command object is its own deadline: no
+   * promise besides the client's.
+   */
   #dispatch(
     op: string,
     key: RedisArgument | undefined,
@@ -277,12 +294,9 @@ export abstract class RedisStoreBase implements Store {
     args: readonly RedisArgument[],
     buffers: boolean,
     map: ((reply: unknown) => unknown) | undefined,
-  ): Promise<unknown> {
-    const command = new RedisCommand(this.#expired, op, this.#transport.recycles, map);
-    const settled = new Promise<unknown>((resolve, reject) => {
-      command.resolve = resolve;
-      command.reject = reject;
-    });
+    sink: CommandSink,
+  ): void {
+    const command = new RedisCommand(this.#expired, op, this.#transport.recycles, map, sink);
     // The deadline's clock reading doubles as the send time the stall watch needs.
     if (this.#deadlines === undefined) command.sentAt = performance.now();
     else {
@@ -299,7 +313,6 @@ export abstract class RedisStoreBase implements Store {
       (value) => this.#replied(command, value),
       (err: unknown) => this.#failed(command, err),
     );
-    return settled;
   }
 
   #replied(command: RedisCommand, value: unknown): void {
@@ -309,10 +322,10 @@ export abstract class RedisStoreBase implements Store {
     command.done = true;
     // Parsed in the same read that broke the reply stream: possibly spliced from two replies.
     if (this.#transport.recycles !== command.epoch) {
-      command.reject(
+      command.sink.reject(
         new StoreError(`${this.name}.${command.op} failed: its connection broke while the reply was read`),
       );
-    } else command.resolve(command.map === undefined ? value : command.map(value));
+    } else command.sink.resolve(command.map === undefined ? value : command.map(value));
   }
 
   #failed(command: RedisCommand, err: unknown): void {
@@ -320,13 +333,13 @@ export abstract class RedisStoreBase implements Store {
     if (isServerReply(err)) this.#lastReplyAt = performance.now();
     if (command.done) return;
     command.done = true;
-    command.reject(toStoreError(err, `${this.name}.${command.op}`));
+    command.sink.reject(toStoreError(err, `${this.name}.${command.op}`));
   }
 
   /** A command hit the command timeout: it rejects, and the connection is watched for a stall. */
   readonly #expired = (command: RedisCommand): void => {
     this.#stats.timeouts++;
-    command.reject(new StoreTimeoutError(`${this.name}.${command.op}`, this.#timeoutMs));
+    command.sink.reject(new StoreTimeoutError(`${this.name}.${command.op}`, this.#timeoutMs));
     this.#watchStall(command);
   };
 
@@ -406,6 +419,26 @@ export abstract class RedisStoreBase implements Store {
       return Promise.reject(err);
     }
     return this.#send('get', k, true, ['GET', k], true, toBytes) as Promise<Uint8Array | undefined>;
+  }
+
+  /** `get` that settles a tier's read directly (see {@link SETTLE_GET}). */
+  [SETTLE_GET](key: string, sink: ReadSink): void {
+    let k: string;
+    try {
+      k = this.#k(key);
+    } catch (err) {
+      sink.reject(err);
+      return;
+    }
+    if (this.#closed) sink.reject(new ClosedError(`store \`${this.name}\``));
+    else if (this.#transport.firstReady === undefined) {
+      this.#dispatch('get', k, true, ['GET', k], true, toBytes, sink as CommandSink);
+    } else {
+      this.#send('get', k, true, ['GET', k], true, toBytes).then(
+        (value) => sink.resolve(value as Uint8Array | undefined),
+        (err: unknown) => sink.reject(err),
+      );
+    }
   }
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
