@@ -18,33 +18,9 @@ import { Cache, type LoaderContext } from '../../src/cache.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import type { RedisClientLike } from '../../src/stores/redis/redis-transport.js';
 import type { GetOrSetPeer, Load } from './peers.js';
+import { type Product, product } from './product.js';
 
-/** The ~250-byte JSON row every Redis suite caches. */
-export interface Product {
-  key: string;
-  sku: string;
-  name: string;
-  description: string;
-  price: number;
-  stock: number;
-  tags: string[];
-}
-
-const DESCRIPTION =
-  'A dependable everyday product with a plain description of about this length, as a row has.';
-
-/** A fresh row for `key`, as a database read would return it. */
-export function product(key: string): Product {
-  return {
-    key,
-    sku: `SKU-${key}`,
-    name: `Product ${key}`,
-    description: DESCRIPTION,
-    price: 19.99,
-    stock: 42,
-    tags: ['catalog', 'everyday', 'sale'],
-  };
-}
+export { type Product, product };
 
 /** What every Redis contender is built from. */
 export interface RedisPeerOptions<V> {

@@ -8,6 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { GET_OR_SET_PEERS, type GetOrSetPeer, type PeerSpec } from '../lib/peers.js';
+import { type Product, product } from '../lib/product.js';
 import { median, report, type Table } from '../lib/report.js';
 import { createRandom, keyNames, zipfTrace } from '../lib/traces.js';
 
@@ -20,33 +21,12 @@ const TTL = 300_000;
 const SEED = 42;
 const CHECK_EVERY = 64;
 
-interface Product {
-  key: string;
-  sku: string;
-  name: string;
-  description: string;
-  price: number;
-  stock: number;
-  tags: string[];
-}
-
-const DESCRIPTION =
-  'A dependable everyday product with a plain description of about this length, as a row has.';
-
 let loads = 0;
 
 /** The loader every contender shares: a fresh ~250-byte object per call, as a database row would be. */
 async function load(key: string): Promise<Product> {
   loads++;
-  return {
-    key,
-    sku: `SKU-${key}`,
-    name: `Product ${key}`,
-    description: DESCRIPTION,
-    price: 19.99,
-    stock: 42,
-    tags: ['catalog', 'everyday', 'sale'],
-  };
+  return product(key);
 }
 
 interface Stream {
