@@ -97,6 +97,8 @@ export class RedisStreamJournal implements WriteJournal {
   readonly #timeoutMs: number;
   readonly #serializer: { encode(value: unknown): string; decode(text: string): unknown };
   readonly #clock: Clock;
+  /** Entries read but impossible to apply, waiting to be moved to the dead stream. */
+  #unreadable: Array<{ id: string; fields: Record<string, string | undefined>; reason: string }> = [];
   readonly #events = new Emitter<JournalEvents>();
   readonly #ownsClient: boolean;
   readonly #client: RedisClientType;
@@ -193,6 +195,31 @@ export class RedisStreamJournal implements WriteJournal {
   }
 
   async #read(max: number): Promise<JournalRecord[]> {
+    const records = await this.#readRecords(max);
+    if (this.#unreadable.length > 0) await this.#quarantine();
+    return records;
+  }
+
+  /**
+   * Moves entries that cannot be applied (malformed, or a value the serializer cannot decode) to the
+   * `<stream>:dead` stream with the reason, and acknowledges them: kept for inspection, never lost, and
+   * never claimed again. On failure they stay pending and are tried again on the next read.
+   */
+  async #quarantine(): Promise<void> {
+    const bad = this.#unreadable;
+    this.#unreadable = [];
+    const tx = this.#client.multi();
+    for (const b of bad) {
+      const fields: Record<string, string> = { _id: b.id, _reason: b.reason };
+      for (const [k, v] of Object.entries(b.fields)) if (v !== undefined) fields[k] = v;
+      tx.xAdd(`${this.#stream}:dead`, '*', fields);
+    }
+    const ids = bad.map((b) => b.id);
+    tx.xAck(this.#stream, this.#group, ids).xDel(this.#stream, ids);
+    await this.#bounded('XADD dead', tx.exec());
+  }
+
+  async #readRecords(max: number): Promise<JournalRecord[]> {
     const out: JournalRecord[] = [];
     if (this.#ownCursor !== undefined) {
       const own = await this.#readGroup(this.#ownCursor, max);
@@ -266,6 +293,7 @@ export class RedisStreamJournal implements WriteJournal {
       const version = Number(f.n);
       if (typeof f.k !== 'string' || (f.o !== 's' && f.o !== 'd') || !Number.isFinite(version)) {
         this.#events.emit('error', new StoreError(`Malformed journal entry ${id} in \`${this.#stream}\``));
+        this.#unreadable.push({ id, fields: f, reason: 'malformed' });
         continue;
       }
       let value: unknown;
@@ -277,6 +305,7 @@ export class RedisStreamJournal implements WriteJournal {
             'error',
             new StoreError(`Undecodable value in journal entry ${id} of \`${this.#stream}\``, { cause: err }),
           );
+          this.#unreadable.push({ id, fields: f, reason: 'undecodable' });
           continue;
         }
       }

@@ -216,6 +216,42 @@ describe.each(DATABASES)('write-behind journal on $name', ({ open }) => {
   });
 });
 
+describe('unreadable journal entries', () => {
+  it('moves malformed and undecodable entries to <stream>:dead, acknowledges them, and applies the rest', async () => {
+    const db = await DATABASES[0]!.open();
+    const source = await KvSource.create<Row>(db);
+    const stream = nextStream();
+    const journal = new RedisStreamJournal({ url: redis.url, stream });
+    await journal.open();
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      await raw.xAdd(stream, '*', { garbage: 'yes' });
+      await raw.xAdd(stream, '*', { k: 'bad-json', o: 's', n: '1', v: '{not json' });
+      const errors: string[] = [];
+      const wb = writeBehind<Row>(new MapCache(), {
+        saveMany: (entries, info) => source.saveMany(entries, info),
+        batchSize: 16,
+        flushIntervalMs: 10,
+        journal,
+      });
+      wb.on('error', (err) => errors.push(String(err)));
+      for (let n = 0; n < 5; n++) await wb.write(`k${n}`, { n, key: `k${n}` });
+      await wb.flush();
+      await until('the unreadable entries to leave the stream', async () => (await raw.xLen(stream)) === 0);
+      await wb.close();
+      expect((await source.rows()).size).toBe(5);
+      const dead = (await raw.xRange(`${stream}:dead`, '-', '+')) ?? [];
+      expect(dead.map((d) => d.message._reason).sort()).toEqual(['malformed', 'undecodable']);
+      expect(dead.find((d) => d.message._reason === 'undecodable')?.message.v).toBe('{not json');
+      expect(errors.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await raw.close();
+      await source.drop();
+    }
+  });
+});
+
 describe('journal server', () => {
   it('refuses a Redis that may evict the stream unless allowEviction is set', async () => {
     const lru = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
