@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import type { Store } from '../../../src/stores/store.js';
+import { sleep } from '../../helpers/clock.js';
 import { type Target, targets } from '../redis/targets.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The Cache features that need L2 support (tags, patterns, namespaces, locks, bus) on both deployments. */
 for (const kind of ['standalone', 'cluster'] as const) {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { sleep } from '../../helpers/clock.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function p99(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

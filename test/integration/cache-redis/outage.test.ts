@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { sleep } from '../../helpers/clock.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 
 let redis: ServerHandle;
@@ -10,8 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop();
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('Redis outage', () => {
   it('keeps serving while redis-server is SIGKILLed and restarted, and resumes L2 hits', async () => {

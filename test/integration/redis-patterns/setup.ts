@@ -1,6 +1,9 @@
 /** Shared fixtures of the Redis pattern suites: a private redis-server and clients on it. */
 import { createClient, type RedisClientType } from '@redis/client';
+import { sleep } from '../../helpers/clock.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
+
+export { sleep };
 
 export interface Standalone {
   server: ServerHandle;
@@ -44,8 +47,6 @@ export function trackUnhandledRejections(): { readonly reasons: unknown[]; dispo
   process.on('unhandledRejection', listener);
   return { reasons, dispose: () => process.off('unhandledRejection', listener) };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` until it is true, or throws after `timeoutMs`. */
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -4,7 +4,10 @@ import { promisify } from 'node:util';
 import { RedisClusterStore } from '../../../src/stores/redis/redis-cluster-store.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import type { RedisStoreOptions } from '../../../src/stores/redis/redis-store-base.js';
+import { sleep } from '../../helpers/clock.js';
 import { startRedis, startRedisCluster } from '../../helpers/servers.js';
+
+export { sleep };
 
 const run = promisify(execFile);
 
@@ -43,8 +46,6 @@ export const targets: Record<'standalone' | 'cluster', () => Promise<Target>> = 
     };
   },
 };
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `cond` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
 export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
