@@ -42,8 +42,4 @@ export class SingleFlight<T, M = undefined> {
     this.#inflight.clear();
     return metas;
   }
-
-  get size(): number {
-    return this.#inflight.size;
-  }
 }
