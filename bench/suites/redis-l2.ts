@@ -202,10 +202,7 @@ function l2OnlyTable(s: Section, runners: Runner[]): Table {
     rows: runners.map((r) => {
       const med = median(r.rates);
       return [
-        r.spec.name,
-        med,
-        Math.min(...r.rates),
-        Math.max(...r.rates),
+        ...rateCells(r, med),
         `${(med / median(bestDefault.rates)).toFixed(2)}×`,
         `${(med / median(bestAny.rates)).toFixed(2)}×`,
         `${(med / bento).toFixed(2)}×`,
@@ -217,6 +214,11 @@ function l2OnlyTable(s: Section, runners: Runner[]): Table {
       ];
     }),
   };
+}
+
+/** The contender's name and its median, min and max rate: the first cells of every table row. */
+function rateCells(r: Runner, med: number): Array<string | number> {
+  return [r.spec.name, med, Math.min(...r.rates), Math.max(...r.rates)];
 }
 
 function twoTierTable(s: Section, runners: Runner[]): Table {
@@ -239,10 +241,7 @@ function twoTierTable(s: Section, runners: Runner[]): Table {
     rows: runners.map((r) => {
       const med = median(r.rates);
       return [
-        r.spec.name,
-        med,
-        Math.min(...r.rates),
-        Math.max(...r.rates),
+        ...rateCells(r, med),
         `${(med / bento).toFixed(2)}×`,
         (r.gets / r.calls).toFixed(3),
         perCallUs(r.clientCpu, r.calls),
