@@ -8,8 +8,18 @@
 export class Emitter<Events extends { [name: string]: unknown[] }> {
   // Listeners are stored untyped; `on` and `emit` keep each event's argument list consistent.
   readonly #listeners = new Map<keyof Events, Array<Listener>>();
-  /** Which events have listeners, as a plain object: the hot paths ask this on every hit. */
-  readonly #active: Partial<Record<keyof Events, true>> = Object.create(null);
+  /**
+   * Which events have listeners: the hot paths ask this on every hit. An ordinary object whose flags are
+   * set to false rather than deleted keeps V8's fast properties (a null-prototype object or a `delete`
+   * would turn it into a dictionary and every check into a hash lookup).
+   */
+  readonly #active: { -readonly [K in keyof Events]?: boolean } = {};
+
+  /**
+   * Which events have listeners (`emitter.listening.hit`): callers skip building payloads nobody reads.
+   * Read it as a property at each call site, so every site's inline cache stays monomorphic.
+   */
+  readonly listening: { readonly [K in keyof Events]?: boolean } = this.#active;
 
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
@@ -28,13 +38,8 @@ export class Emitter<Events extends { [name: string]: unknown[] }> {
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) {
       this.#listeners.delete(event);
-      delete this.#active[event];
+      this.#active[event] = false;
     }
-  }
-
-  /** True if someone listens: callers skip building payloads nobody reads. */
-  has(event: keyof Events): boolean {
-    return this.#active[event] === true;
   }
 
   /** Calls every listener of `event` synchronously, in the order they were added. */
@@ -56,7 +61,7 @@ export class Emitter<Events extends { [name: string]: unknown[] }> {
   }
 
   removeAll(): void {
-    for (const event of this.#listeners.keys()) delete this.#active[event];
+    for (const event of this.#listeners.keys()) this.#active[event] = false;
     this.#listeners.clear();
   }
 }

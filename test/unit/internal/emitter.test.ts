@@ -22,13 +22,13 @@ describe('Emitter', () => {
 
   it('reports whether an event has listeners', () => {
     const hub = new Emitter<{ hit: [string] }>();
-    expect(hub.has('hit')).toBe(false);
+    expect(hub.listening.hit).toBeUndefined();
     const off = hub.on('hit', () => {});
-    expect(hub.has('hit')).toBe(true);
+    expect(hub.listening.hit).toBe(true);
     off();
-    expect(hub.has('hit')).toBe(false);
+    expect(hub.listening.hit).toBe(false);
     hub.on('hit', () => {});
     hub.removeAll();
-    expect(hub.has('hit')).toBe(false);
+    expect(hub.listening.hit).toBe(false);
   });
 });
