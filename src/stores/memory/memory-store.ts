@@ -143,6 +143,10 @@ export class MemoryStore<V = unknown> {
   #hashes = new Int32Array(0);
   // The sketch epoch in which a slot's key was last seen saturated; its hits skip the sketch until then.
   #saturated = new Uint8Array(0);
+  // The sketch's epoch (1 to 255) once the store counts uses, 0 before. As in Caffeine, uses are counted
+  // only from the time the store is half full: frequencies decide nothing until it is full, and a store
+  // far below its bound (the common case for a hot working set) then pays nothing for the policy.
+  #epoch = 0;
   #sizes: Float64Array | undefined;
   #wheel: TimerWheel | undefined;
   #expires: Float64Array | undefined;
@@ -412,11 +416,15 @@ export class MemoryStore<V = unknown> {
       this.#bytes += size;
     }
     if (expiresAt !== Number.POSITIVE_INFINITY) this.#wheel!.schedule(slot, expiresAt);
-    if (this.#sketch !== undefined) {
+    const sketch = this.#sketch;
+    if (sketch !== undefined) {
       const hash = hashKey(key, this.#seed);
       this.#hashes[slot] = hash;
       this.#saturated[slot] = 0;
-      this.#sketch.increment(hash);
+      if (this.#epoch !== 0 || 2 * this.#count >= this.#capacity || 2 * this.#bytes >= this.#maxBytes) {
+        sketch.increment(hash);
+        this.#epoch = sketch.epoch;
+      }
     }
     if (this.#windowCount > this.#windowMax || this.#overflowing()) this.#evict();
   }
@@ -435,12 +443,11 @@ export class MemoryStore<V = unknown> {
   /** Records a use of `slot`: counts it in the sketch and moves it to the front of its segment. */
   #touch(slot: number): void {
     if (slot === this.#victim) this.#victim = NONE;
-    const sketch = this.#sketch;
-    if (sketch !== undefined) {
-      const epoch = sketch.epoch;
-      if (this.#saturated[slot] !== epoch && sketch.increment(this.#hashes[slot]!)) {
-        this.#saturated[slot] = sketch.epoch;
-      }
+    const epoch = this.#epoch;
+    if (epoch !== 0 && this.#saturated[slot] !== epoch) {
+      const sketch = this.#sketch!;
+      if (sketch.increment(this.#hashes[slot]!)) this.#saturated[slot] = sketch.epoch;
+      this.#epoch = sketch.epoch;
     }
     const queue = this.#queue[slot]!;
     if (queue === PROBATION) this.#promote(slot);
@@ -711,6 +718,7 @@ export class MemoryStore<V = unknown> {
     this.#top = BASE;
     this.#free = NONE;
     this.#victim = NONE;
+    this.#epoch = 0;
   }
 
   /**
@@ -743,6 +751,7 @@ export class MemoryStore<V = unknown> {
   #resizePolicy(): void {
     if (this.#sketch === undefined) return;
     this.#sketch.resize(Math.min(this.#maxEntries, this.#slots));
+    if (this.#epoch !== 0) this.#epoch = this.#sketch.epoch;
     this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
     if (this.#maxEntries !== Number.POSITIVE_INFINITY) return;
     const scale = this.#slots / this.#capacity;
