@@ -185,7 +185,7 @@ export class Cache {
     const events = new Emitter<Payloads<CacheEvents>>();
     const onError = (error: Error, operation: string, key?: string): void => {
       if (error instanceof StoreError) stats.l2Errors++;
-      if (events.has('error'))
+      if (events.listening.error)
         events.emit('error', key === undefined ? { error, operation } : { error, operation, key });
     };
     const l2 =
@@ -208,7 +208,7 @@ export class Cache {
                 }),
             clock: o.clock,
             onEvict: (key, _entry, reason) => {
-              if (events.has('evict')) events.emit('evict', { key, reason });
+              if (events.listening.evict) events.emit('evict', { key, reason });
             },
           });
     this.#core = {
@@ -317,25 +317,30 @@ export class Cache {
    * process**; concurrent callers share one loader call and its error. Stale-while-revalidate, early
    * refresh, fail-safe (grace), soft/hard timeouts and the distributed lock apply as configured.
    */
-  async getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
+  getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
     const c = this.#core;
     // Fast path: a fresh, untagged L1 hit of a root key with no per-call options. A key found in L1 was
     // validated when it was written. Latency of these hits is sampled (1 in 16) to keep them cheap.
+    // It is a small plain function so that V8 inlines it into the caller; everything else is async.
     if (options === undefined && this.#ns === undefined && c.l1 !== undefined && typeof key === 'string') {
       const sampled = (++c.sampleTick & 15) === 0;
       const t0 = sampled ? performance.now() : 0;
       const e = c.l1.get(key);
-      if (e !== undefined && e.tags === undefined && !c.closed) {
+      if (e !== undefined && e.tags === undefined && !c.closed && typeof loader === 'function') {
         const now = c.o.clock.now();
         if (now < e.expiresAt) {
-          if (typeof loader !== 'function') throw loaderTypeError(loader);
           this.#countHit(key, e, 'l1', now);
           if (c.o.beta !== undefined) this.#maybeRefreshEarly(key, key, e, now, c.o.beta, loader, undefined);
           if (sampled) c.stats.getLatency.record(performance.now() - t0);
-          return e.value as T;
+          return Promise.resolve(e.value as T);
         }
       }
     }
+    return this.#getOrSet(key, loader, options);
+  }
+
+  async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
+    const c = this.#core;
     const t0 = performance.now();
     const lk = this.#ns === undefined ? this.#rootKey(key) : await this.#key(key);
     if (typeof loader !== 'function') throw loaderTypeError(loader);
@@ -444,7 +449,7 @@ export class Cache {
       stored = await c.l2.setMany(rows);
     }
     c.stats.sets += prepared.length;
-    for (const p of prepared) if (c.events.has('set')) c.events.emit('set', { key: p.lk });
+    for (const p of prepared) if (c.events.listening.set) c.events.emit('set', { key: p.lk });
     this.#publish({ type: 'set', keys: prepared.map((p) => c.o.prefix + p.lk) });
     return stored;
   }
@@ -458,7 +463,7 @@ export class Cache {
     const inL2 = c.l2 === undefined ? false : await c.l2.delete(c.o.prefix + lk);
     c.cachedErrors.delete(lk);
     c.stats.deletes++;
-    if (c.events.has('delete')) c.events.emit('delete', { key: lk });
+    if (c.events.listening.delete) c.events.emit('delete', { key: lk });
     this.#publish({ type: 'delete', keys: [c.o.prefix + lk] });
     return inL1 || inL2;
   }
@@ -493,7 +498,7 @@ export class Cache {
     checkTags(tags);
     const at = c.o.clock.now();
     await c.tags.invalidate(tags, at);
-    if (c.events.has('invalidate')) c.events.emit('invalidate', { kind: 'tags', target: tags.join(',') });
+    if (c.events.listening.invalidate) c.events.emit('invalidate', { kind: 'tags', target: tags.join(',') });
     this.#publish({ type: 'tags', tags: [...tags], ts: at });
   }
 
@@ -541,7 +546,7 @@ export class Cache {
     } else if (c.l2 !== undefined) {
       this.#rememberPattern(fullGlob, c.o.clock.now());
     }
-    if (c.events.has('invalidate')) c.events.emit('invalidate', { kind: 'pattern', target: glob });
+    if (c.events.listening.invalidate) c.events.emit('invalidate', { kind: 'pattern', target: glob });
     this.#publish({ type: 'pattern', pattern: fullGlob });
     return removed;
   }
@@ -565,7 +570,7 @@ export class Cache {
     if (this.#ns !== undefined) {
       const id = this.#ns.id;
       const generation = await c.generations.increment(id);
-      if (c.events.has('invalidate')) c.events.emit('invalidate', { kind: 'namespace', target: id });
+      if (c.events.listening.invalidate) c.events.emit('invalidate', { kind: 'namespace', target: id });
       this.#publish({ type: 'namespace', namespace: id, generation });
       return;
     }
@@ -573,7 +578,7 @@ export class Cache {
     for (const load of c.flights.detachAll()) load.superseded = true;
     c.cachedErrors.clear();
     if (c.l2 !== undefined) await c.l2.call('clear', undefined, (s) => s.clear(c.o.prefix), SLOW_OP_MS);
-    if (c.events.has('invalidate')) c.events.emit('invalidate', { kind: 'clear', target: c.o.prefix });
+    if (c.events.listening.invalidate) c.events.emit('invalidate', { kind: 'clear', target: c.o.prefix });
     this.#publish({ type: 'clear' });
   }
 
@@ -812,7 +817,7 @@ export class Cache {
     } catch (err) {
       c.stats.corrupt++;
       const error = err instanceof DeserializationError ? err : new DeserializationError(String(err), err);
-      if (c.events.has('error')) c.events.emit('error', { error, operation: 'decode', key: lk });
+      if (c.events.listening.error) c.events.emit('error', { error, operation: 'decode', key: lk });
       return undefined;
     }
     const state = this.#state(lk, entry, c.o.clock.now(), version);
@@ -846,7 +851,7 @@ export class Cache {
     } catch (err) {
       if (!(err instanceof ValueTooLargeError)) throw err;
       c.l1.delete(lk);
-      if (c.events.has('error')) c.events.emit('error', { error: err, operation: 'l1.set', key: lk });
+      if (c.events.listening.error) c.events.emit('error', { error: err, operation: 'l1.set', key: lk });
     }
   }
 
@@ -856,16 +861,16 @@ export class Cache {
     if (tier === 'l1') s.l1Hits++;
     else s.l2Hits++;
     if (e.sliding > 0) this.#slide(lk, e, now);
-    if (this.#core.events.has('hit')) this.#core.events.emit('hit', { key: lk, tier });
+    if (this.#core.events.listening.hit) this.#core.events.emit('hit', { key: lk, tier });
   }
 
   #countMiss(lk: string): void {
     this.#core.stats.misses++;
-    if (this.#core.events.has('miss')) this.#core.events.emit('miss', { key: lk });
+    if (this.#core.events.listening.miss) this.#core.events.emit('miss', { key: lk });
   }
 
   #emitStale(lk: string, reason: CacheEvents['stale']['reason']): void {
-    if (this.#core.events.has('stale')) this.#core.events.emit('stale', { key: lk, reason });
+    if (this.#core.events.listening.stale) this.#core.events.emit('stale', { key: lk, reason });
   }
 
   /** Moves a sliding entry's expiry on read; L2 is rewritten once half the window has passed. */
@@ -912,7 +917,7 @@ export class Cache {
     const retryAt = c.refreshBackoff.get(lk);
     if (retryAt !== undefined && retryAt > now) return;
     c.stats.refreshes++;
-    if (c.events.has('refresh')) c.events.emit('refresh', { key: lk, reason });
+    if (c.events.listening.refresh) c.events.emit('refresh', { key: lk, reason });
     const [flight] = c.flights.run(
       lk,
       (load) => this.#loadAndStore(key, lk, loader, policy, current, load),
@@ -925,7 +930,7 @@ export class Cache {
           // A failing source is retried at most every `graceBackoff`, not on every read of the stale value.
           if (c.refreshBackoff.size >= MAX_BACKOFF_KEYS) c.refreshBackoff.clear();
           c.refreshBackoff.set(lk, c.o.clock.now() + c.o.graceBackoff);
-          if (c.events.has('error')) {
+          if (c.events.listening.error) {
             c.events.emit('error', { error: toError(err), operation: `refresh:${reason}`, key: lk });
           }
         },
@@ -1081,7 +1086,7 @@ export class Cache {
       });
     } catch (err) {
       c.stats.loadErrors++;
-      if (c.events.has('load'))
+      if (c.events.listening.load)
         c.events.emit('load', { key: lk, durationMs: performance.now() - t0, error: err });
       if (policy.errorTtl > 0)
         c.cachedErrors.set(lk, { error: err, until: c.o.clock.now() + policy.errorTtl });
@@ -1092,7 +1097,7 @@ export class Cache {
     }
     const elapsed = performance.now() - t0;
     c.stats.loadLatency.record(elapsed);
-    if (c.events.has('load')) c.events.emit('load', { key: lk, durationMs: elapsed });
+    if (c.events.listening.load) c.events.emit('load', { key: lk, durationMs: elapsed });
     // δ for XFetch is measured on the cache's clock, so an injected clock drives early refresh in tests.
     const delta = c.o.clock.now() - clockStart;
     if (value === undefined || load.aborted !== undefined || load.superseded) {
@@ -1208,7 +1213,7 @@ export class Cache {
     const c = this.#core;
     this.#setL1(lk, entry);
     c.stats.sets++;
-    if (c.events.has('set')) c.events.emit('set', { key: lk });
+    if (c.events.listening.set) c.events.emit('set', { key: lk });
   }
 
   /**
@@ -1235,7 +1240,8 @@ export class Cache {
     const full = { v: 1, ts: c.o.clock.now(), ...message, from: c.id } as BusMessage;
     this.#track(
       c.bus.publish(full).catch((err: unknown) => {
-        if (c.events.has('error')) c.events.emit('error', { error: toError(err), operation: 'bus.publish' });
+        if (c.events.listening.error)
+          c.events.emit('error', { error: toError(err), operation: 'bus.publish' });
       }),
     );
   }
@@ -1276,7 +1282,7 @@ export class Cache {
     const onReset = (): void => {
       c.l1?.clear();
       c.generations.forget();
-      if (c.events.has('bus:reset')) c.events.emit('bus:reset', {});
+      if (c.events.listening['bus:reset']) c.events.emit('bus:reset', {});
     };
     this.#track(
       bus.subscribe(onMessage, onReset).then(
@@ -1284,7 +1290,7 @@ export class Cache {
           c.generations.trustForever = true;
         },
         (err: unknown) => {
-          if (c.events.has('error'))
+          if (c.events.listening.error)
             c.events.emit('error', { error: toError(err), operation: 'bus.subscribe' });
         },
       ),
