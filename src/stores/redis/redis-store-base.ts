@@ -10,6 +10,7 @@ import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { groupBySlot } from './cluster-slot.js';
 import type { LuaScript } from './lua-scripts.js';
 import { SET_MAX } from './lua-scripts.js';
+import { MultiGetSink, ReadBatcher, type ReplySink, toBytes } from './read-batch.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisLock } from './redis-lock.js';
 import {
@@ -146,15 +147,8 @@ function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-function toBytes(reply: unknown): Uint8Array | undefined {
-  return reply === null || reply === undefined ? undefined : (reply as Buffer);
-}
-
-/** What a command's outcome settles: its promise, or a tier's read ({@link SETTLE_GET}). */
-interface CommandSink {
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
-}
+/** What a command's outcome settles: its promise, a tier's read ({@link SETTLE_GET}), or a batch of reads. */
+type CommandSink = ReplySink;
 
 /** One command in flight: its own deadline queue node, and what settles its promise. */
 class RedisCommand implements Expiring {
@@ -218,6 +212,7 @@ export abstract class RedisStoreBase implements Store {
   readonly #transport: RedisTransport;
   readonly #stats = { connectionErrors: 0, timeouts: 0 };
   readonly #children = new Set<{ close(): Promise<void> }>();
+  readonly #reads = new ReadBatcher((keys, sinks) => this.#sendReads(keys, sinks));
   #lastReplyAt = 0;
   #closed = false;
 
@@ -271,16 +266,70 @@ export abstract class RedisStoreBase implements Store {
   ): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ClosedError(`store \`${this.name}\``));
     return new Promise<unknown>((resolve, reject) => {
-      const sink = { resolve, reject };
-      const first = this.#transport.firstReady;
-      if (first === undefined) this.#dispatch(op, key, readonly, args, buffers, map, sink);
-      else {
-        this.#bounded(op, first).then(
-          () => this.#dispatch(op, key, readonly, args, buffers, map, sink),
-          reject,
-        );
-      }
+      this.#route(op, key, readonly, args, buffers, map, { resolve, reject });
     });
+  }
+
+  /** Sends one command now, or once the first connection is ready (waiting at most the command timeout). */
+  #route(
+    op: string,
+    key: RedisArgument | undefined,
+    readonly: boolean,
+    args: readonly RedisArgument[],
+    buffers: boolean,
+    map: ((reply: unknown) => unknown) | undefined,
+    sink: CommandSink,
+  ): void {
+    const first = this.#transport.firstReady;
+    if (first === undefined) this.#dispatch(op, key, readonly, args, buffers, map, sink);
+    else {
+      this.#bounded(op, first).then(
+        () => this.#dispatch(op, key, readonly, args, buffers, map, sink),
+        (err: unknown) => sink.reject(err),
+      );
+    }
+  }
+
+  /**
+   * Sends the single-key reads of one tick: one `GET` for a lone key, else one `MGET` per slot (per chunk
+   * of {@link MGET_CHUNK} keys on a standalone server).
+   */
+  #sendReads(keys: string[], sinks: ReplySink[]): void {
+    if (this.#closed) {
+      const err = new ClosedError(`store \`${this.name}\``);
+      for (const sink of sinks) sink.reject(err);
+      return;
+    }
+    if (keys.length === 1) {
+      this.#route('get', keys[0], true, ['GET', keys[0]!], true, toBytes, sinks[0]!);
+      return;
+    }
+    if (!this.#transport.clustered) {
+      for (let i = 0; i < keys.length; i += MGET_CHUNK) {
+        this.#sendMultiGet(keys.slice(i, i + MGET_CHUNK), sinks.slice(i, i + MGET_CHUNK));
+      }
+      return;
+    }
+    for (const group of groupBySlot(keys, (k) => k).values()) {
+      this.#sendMultiGet(
+        group.map((i) => keys[i]!),
+        group.map((i) => sinks[i]!),
+      );
+    }
+  }
+
+  #sendMultiGet(keys: string[], sinks: ReplySink[]): void {
+    if (keys.length === 1) this.#route('get', keys[0], true, ['GET', keys[0]!], true, toBytes, sinks[0]!);
+    else
+      this.#route(
+        'get',
+        keys[0],
+        true,
+        ['MGET', ...keys],
+        true,
+        undefined,
+        new MultiGetSink(sinks, this.name),
+      );
   }
 
   /**
@@ -411,14 +460,11 @@ export abstract class RedisStoreBase implements Store {
     await Promise.all([...groups.values()].map((idx) => fn(idx.map((i) => items[i]!))));
   }
 
+  /** Reads of the same tick go out together (see {@link ReadBatcher}). */
   get(key: string): Promise<Uint8Array | undefined> {
-    let k: string;
-    try {
-      k = this.#k(key);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#send('get', k, true, ['GET', k], true, toBytes) as Promise<Uint8Array | undefined>;
+    return new Promise<Uint8Array | undefined>((resolve, reject) => {
+      this[SETTLE_GET](key, { resolve, reject } as ReadSink);
+    });
   }
 
   /** `get` that settles a tier's read directly (see {@link SETTLE_GET}). */
@@ -431,14 +477,7 @@ export abstract class RedisStoreBase implements Store {
       return;
     }
     if (this.#closed) sink.reject(new ClosedError(`store \`${this.name}\``));
-    else if (this.#transport.firstReady === undefined) {
-      this.#dispatch('get', k, true, ['GET', k], true, toBytes, sink as CommandSink);
-    } else {
-      this.#send('get', k, true, ['GET', k], true, toBytes).then(
-        (value) => sink.resolve(value as Uint8Array | undefined),
-        (err: unknown) => sink.reject(err),
-      );
-    }
+    else this.#reads.add(k, sink as ReplySink);
   }
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {

@@ -88,8 +88,11 @@ describe('RedisStore on a connection whose reply stream stalls or breaks mid-fra
     const accepted = proxy.accepted;
     const before = store.stats.recycles;
     proxy.truncateNext(1000, 'hang');
-    // Pipelined in one write: `small` is answered, then the reply of `big` stops after the cut.
-    const [small, stalled] = await Promise.allSettled([store.get('small'), store.get('big')]);
+    // Two GETs pipelined in one write (reads of one tick would share an MGET, so `big` is read one tick
+    // later, still before node-redis writes): `small` is answered, then the reply of `big` stops after the cut.
+    const first = store.get('small');
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const [small, stalled] = await Promise.allSettled([first, store.get('big')]);
     expect(small.status === 'fulfilled' && Buffer.from(small.value!).toString()).toBe('s');
     expect(stalled.status === 'rejected' && stalled.reason).toBeInstanceOf(StoreTimeoutError);
     // Nothing else is sent: the store re-dials on its own once the connection stayed silent long enough.
@@ -97,6 +100,29 @@ describe('RedisStore on a connection whose reply stream stalls or breaks mid-fra
     expect(store.stats.recycles).toBeGreaterThan(before);
     await proxy.heal();
     expect(Buffer.from((await store.get('big'))!).equals(big)).toBe(true);
+  });
+
+  it('rejects every read of a batched MGET whose reply stalls, within the command timeout', async () => {
+    await proxy.heal();
+    const store = await open();
+    await store.set('big', big);
+    await store.set('small', Buffer.from('s'));
+    proxy.truncateNext(1000, 'hang');
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(['small', 'big', 'small', 'absent'].map((k) => store.get(k)));
+    expect(Date.now() - started).toBeLessThan(1500);
+    for (const o of outcomes) {
+      expect(o.status === 'rejected' && o.reason).toBeInstanceOf(StoreTimeoutError);
+    }
+    await proxy.heal();
+    // The stalled connection is dropped and re-dialled; reads fail fast until it is back.
+    const back = async (): Promise<boolean> =>
+      (await store.get('small').catch(() => undefined)) !== undefined;
+    expect(await eventually(back, 3000)).toBe(true);
+    const again = await Promise.all(['small', 'big', 'absent'].map((k) => store.get(k)));
+    expect(Buffer.from(again[0]!).toString()).toBe('s');
+    expect(Buffer.from(again[1]!).equals(big)).toBe(true);
+    expect(again[2]).toBeUndefined();
   });
 
   it('closes within the connect timeout while a reply is stalled', async () => {

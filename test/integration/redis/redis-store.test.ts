@@ -43,6 +43,39 @@ for (const kind of ['standalone', 'cluster'] as const) {
       expect(left.filter((k) => k.startsWith('many:'))).toEqual([]);
     });
 
+    it('sends the gets of one tick as one MGET per slot, each caller getting its own key', async () => {
+      const keys = Array.from({ length: 200 }, (_, i) => `batch:${i}${i % 10 === 0 ? ':{same}' : ''}`);
+      await store.setMany(keys.map((key, i) => ({ key, value: enc.encode(`v${i}`) })));
+      const calls = async (): Promise<{ get: number; mget: number }> => {
+        const out = { get: 0, mget: 0 };
+        for (const info of await target.cli('INFO', 'commandstats')) {
+          out.get += Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
+          out.mget += Number(/cmdstat_mget:calls=(\d+)/.exec(info)?.[1] ?? 0);
+        }
+        return out;
+      };
+      const before = await calls();
+      // Duplicates, misses and hits interleaved, all issued in one tick.
+      const asked = [...keys, 'batch:absent', keys[3]!, keys[3]!];
+      const got = await Promise.all(asked.map((k) => store.get(k)));
+      expect(got.map((v) => (v === undefined ? undefined : Buffer.from(v).toString()))).toEqual(
+        asked.map((k) => (k === 'batch:absent' ? undefined : `v${keys.indexOf(k)}`)),
+      );
+      const after = await calls();
+      if (kind === 'standalone') {
+        expect(after.mget - before.mget).toBe(1);
+        expect(after.get - before.get).toBe(0);
+      } else {
+        // One command per slot: far fewer than one per key, and the 20 keys of {same} share one.
+        expect(after.mget - before.mget + after.get - before.get).toBeLessThan(asked.length);
+        expect(after.mget - before.mget).toBeGreaterThan(0);
+      }
+      // A lone read of a tick is a plain GET.
+      expect(Buffer.from((await store.get(keys[5]!))!).toString()).toBe('v5');
+      expect((await calls()).get - after.get).toBe(1);
+      await store.deleteMany(keys);
+    });
+
     it('clear(prefix) keeps keys outside the store prefix and treats glob characters literally', async () => {
       const other = target.store({ prefix: 'other:' });
       await other.set('keep', enc.encode('1'));
