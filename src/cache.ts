@@ -93,7 +93,8 @@ type State = typeof FRESH | typeof STALE | typeof DEAD;
 type Found = { entry: Entry; state: State; tier: 'l1' | 'l2' };
 type L2Found = { entry: Entry; state: State; tier: 'l2' };
 /** An L2 read in flight, and how many of its callers count a miss if it finds nothing. */
-type L2Read = { promise: Promise<L2Found | undefined>; misses: number };
+/** An L2 read in flight; `promise` is dropped once it settles (see `#fetchL2`). */
+type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number };
 
 interface Core {
   o: ResolvedOptions;
@@ -773,14 +774,16 @@ export class Cache {
   #readL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
-    let read = c.reads.get(fk);
-    if (read === undefined) {
-      read = { promise: undefined as unknown as Promise<L2Found | undefined>, misses: 0 };
-      read.promise = this.#fetchL2(read, fk, lk, version);
-      c.reads.set(fk, read);
+    const joined = c.reads.get(fk);
+    if (joined?.promise !== undefined) {
+      if (count) joined.misses++;
+      return joined.promise;
     }
-    if (count) read.misses++;
-    return read.promise;
+    const read: L2Read = { promise: undefined, misses: count ? 1 : 0 };
+    const promise = this.#fetchL2(read, fk, lk, version);
+    read.promise = promise;
+    c.reads.set(fk, read);
+    return promise;
   }
 
   async #fetchL2(
@@ -796,6 +799,10 @@ export class Cache {
     } finally {
       // Later callers read again: what they get may be newer than these bytes.
       c.reads.delete(fk);
+      // A Map's old hash tables keep pointing at entries deleted since; once promoted to the old generation
+      // such a table keeps every read it saw alive through young-generation GCs. Without this reference
+      // only the small record survives, not the promise and the whole call behind it.
+      read.promise = undefined;
     }
     const accepted = this.#accept(lk, bytes, version);
     const found = accepted instanceof Promise ? await accepted : accepted;
