@@ -89,7 +89,9 @@ export const jsonSerializer: Serializer = Object.freeze({
   deserialize(bytes: Uint8Array): unknown {
     try {
       const text = decoder.decode(bytes);
-      return text.includes('"__proto__"') ? JSON.parse(text, dropPrototypeKeys) : JSON.parse(text);
+      // A search for `"__proto__"` starts at every quote of the JSON; `__proto__` (a superset) is ~10x
+      // cheaper, and the rare false positive only takes the slower reviver path.
+      return text.includes('__proto__') ? JSON.parse(text, dropPrototypeKeys) : JSON.parse(text);
     } catch (err) {
       throw new DeserializationError(`Stored bytes are not valid JSON: ${(err as Error).message}`, err);
     }
