@@ -93,8 +93,8 @@ type State = typeof FRESH | typeof STALE | typeof DEAD;
 type Found = { entry: Entry; state: State; tier: 'l1' | 'l2' };
 type L2Found = { entry: Entry; state: State; tier: 'l2' };
 /** An L2 read in flight, and how many of its callers count a miss if it finds nothing. */
-/** An L2 read in flight; `promise` is dropped once it settles (see `#fetchL2`). */
-type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number };
+/** An L2 read in flight; `promise` is dropped once it settles (see `#readL2`). */
+type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number; settled: boolean };
 
 interface Core {
   o: ResolvedOptions;
@@ -775,39 +775,52 @@ export class Cache {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
     const joined = c.reads.get(fk);
-    if (joined?.promise !== undefined) {
+    if (joined !== undefined) {
       if (count) joined.misses++;
-      return joined.promise;
+      return joined.promise!;
     }
-    const read: L2Read = { promise: undefined, misses: count ? 1 : 0 };
-    const promise = this.#fetchL2(read, fk, lk, version);
-    read.promise = promise;
-    c.reads.set(fk, read);
+    const read: L2Read = { promise: undefined, misses: count ? 1 : 0, settled: false };
+    const promise = new Promise<L2Found | undefined>((resolve, reject) => {
+      c.l2!.read(c.o.prefix + lk, (bytes) => {
+        read.settled = true;
+        // Later callers read again: what they get may be newer than these bytes.
+        c.reads.delete(fk);
+        // A Map's old hash tables keep pointing at entries deleted since; once promoted to the old
+        // generation such a table keeps every read it saw alive through young-generation GCs. Without this
+        // reference only the small record survives, not the promise and the whole call behind it.
+        read.promise = undefined;
+        try {
+          resolve(this.#settleL2(read, lk, bytes, version));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    // The tier may answer at once (an open breaker): then there is nothing in flight to join.
+    if (!read.settled) {
+      read.promise = promise;
+      c.reads.set(fk, read);
+    }
     return promise;
   }
 
-  async #fetchL2(
+  /** What an L2 read returned, decoded and admitted; a miss counts once for each of its callers. */
+  #settleL2(
     read: L2Read,
-    fk: string,
     lk: string,
+    bytes: Uint8Array | undefined,
     version: string | undefined,
-  ): Promise<L2Found | undefined> {
+  ): L2Found | undefined | Promise<L2Found | undefined> {
     const c = this.#core;
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = await c.l2!.get(c.o.prefix + lk);
-    } finally {
-      // Later callers read again: what they get may be newer than these bytes.
-      c.reads.delete(fk);
-      // A Map's old hash tables keep pointing at entries deleted since; once promoted to the old generation
-      // such a table keeps every read it saw alive through young-generation GCs. Without this reference
-      // only the small record survives, not the promise and the whole call behind it.
-      read.promise = undefined;
-    }
     const accepted = this.#accept(lk, bytes, version);
-    const found = accepted instanceof Promise ? await accepted : accepted;
-    if (found === undefined) c.stats.l2Misses += read.misses;
-    return found;
+    if (accepted instanceof Promise) {
+      return accepted.then((found) => {
+        if (found === undefined) c.stats.l2Misses += read.misses;
+        return found;
+      });
+    }
+    if (accepted === undefined) c.stats.l2Misses += read.misses;
+    return accepted;
   }
 
   /** Decodes L2 bytes into a live entry (fresh or stale) and back-fills L1; corrupt bytes are a counted miss. */
