@@ -93,8 +93,10 @@ type State = typeof FRESH | typeof STALE | typeof DEAD;
 type Found = { entry: Entry; state: State; tier: 'l1' | 'l2' };
 type L2Found = { entry: Entry; state: State; tier: 'l2' };
 /** An L2 read in flight, and how many of its callers count a miss if it finds nothing. */
-/** An L2 read in flight; `promise` is dropped once it settles (see `#readL2`). */
-type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number; settled: boolean };
+/** A key's L2 read record: the read in flight, if any, that callers join (see `#readL2`). */
+type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number; inFlight: boolean };
+/** Read records kept for keys read before; past this many they are all forgotten at once. */
+const MAX_READ_RECORDS = 4096;
 
 interface Core {
   o: ResolvedOptions;
@@ -774,39 +776,41 @@ export class Cache {
   #readL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
-    const joined = c.reads.get(fk);
-    if (joined !== undefined) {
-      if (count) joined.misses++;
-      return joined.promise!;
+    let read = c.reads.get(fk);
+    if (read?.promise !== undefined) {
+      if (count) read.misses++;
+      return read.promise;
     }
-    const read: L2Read = { promise: undefined, misses: count ? 1 : 0, settled: false };
+    if (read === undefined) {
+      // Records stay for the key's next read (no Map insert and delete per read); an in-flight read whose
+      // record is forgotten here still settles, only later callers stop joining it.
+      if (c.reads.size >= MAX_READ_RECORDS) c.reads.clear();
+      read = { promise: undefined, misses: 0, inFlight: false };
+      c.reads.set(fk, read);
+    }
+    const r = read;
+    r.misses = count ? 1 : 0;
+    r.inFlight = true;
     const promise = new Promise<L2Found | undefined>((resolve, reject) => {
       c.l2!.read(c.o.prefix + lk, (bytes) => {
-        read.settled = true;
         // Later callers read again: what they get may be newer than these bytes.
-        c.reads.delete(fk);
-        // A Map's old hash tables keep pointing at entries deleted since; once promoted to the old
-        // generation such a table keeps every read it saw alive through young-generation GCs. Without this
-        // reference only the small record survives, not the promise and the whole call behind it.
-        read.promise = undefined;
+        r.inFlight = false;
+        r.promise = undefined;
         try {
-          resolve(this.#settleL2(read, lk, bytes, version));
+          resolve(this.#settleL2(r.misses, lk, bytes, version));
         } catch (err) {
           reject(err);
         }
       });
     });
     // The tier may answer at once (an open breaker): then there is nothing in flight to join.
-    if (!read.settled) {
-      read.promise = promise;
-      c.reads.set(fk, read);
-    }
+    if (r.inFlight) r.promise = promise;
     return promise;
   }
 
   /** What an L2 read returned, decoded and admitted; a miss counts once for each of its callers. */
   #settleL2(
-    read: L2Read,
+    misses: number,
     lk: string,
     bytes: Uint8Array | undefined,
     version: string | undefined,
@@ -815,11 +819,11 @@ export class Cache {
     const accepted = this.#accept(lk, bytes, version);
     if (accepted instanceof Promise) {
       return accepted.then((found) => {
-        if (found === undefined) c.stats.l2Misses += read.misses;
+        if (found === undefined) c.stats.l2Misses += misses;
         return found;
       });
     }
-    if (accepted === undefined) c.stats.l2Misses += read.misses;
+    if (accepted === undefined) c.stats.l2Misses += misses;
     return accepted;
   }
 

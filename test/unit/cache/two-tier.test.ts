@@ -21,6 +21,36 @@ describe('L1 + L2', () => {
     expect(await reader.get('k')).toBeUndefined();
   });
 
+  it('shares one L2 read among concurrent callers of a key, then reads again for later callers', async () => {
+    const l2 = new MapStore();
+    const writer = new Cache({ l2, l1: false });
+    await writer.set('k', { n: 1 });
+    let gets = 0;
+    const counted = new Proxy(l2, {
+      get(target, prop) {
+        if (prop === 'get') return (key: string) => (gets++, target.get(key));
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const cache = new Cache({ l2: counted, l1: false });
+    // Thousands of other keys read first: the cache's read records are bounded and start over.
+    for (let i = 0; i < 5000; i++) await cache.get(`other:${i}`);
+    gets = 0;
+    const burst = await Promise.all(
+      Array.from({ length: 200 }, () => cache.getOrSet('k', async () => ({ n: 2 }))),
+    );
+    expect(burst.every((v) => v.n === 1)).toBe(true);
+    expect(gets).toBe(1);
+    await writer.set('k', { n: 3 });
+    expect(await cache.get('k')).toEqual({ n: 3 });
+    expect(gets).toBe(2);
+    const misses = await Promise.all([cache.get('none'), cache.get('none'), cache.get('none')]);
+    expect(misses).toEqual([undefined, undefined, undefined]);
+    expect(gets).toBe(3);
+    expect(cache.stats().tiers.l2.misses).toBe(5003);
+  });
+
   it('caps L1 life with the per-tier ttl', async () => {
     const clock = new ManualClock();
     const l2 = new MapStore({ clock });
