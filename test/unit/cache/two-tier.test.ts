@@ -28,7 +28,12 @@ describe('L1 + L2', () => {
     let gets = 0;
     const counted = new Proxy(l2, {
       get(target, prop) {
-        if (prop === 'get') return (key: string) => (gets++, target.get(key));
+        if (prop === 'get') {
+          return (key: string) => {
+            gets++;
+            return target.get(key);
+          };
+        }
         const v = Reflect.get(target, prop, target);
         return typeof v === 'function' ? v.bind(target) : v;
       },
