@@ -252,7 +252,15 @@ export class Cache {
   // ── reads ─────────────────────────────────────────────────────────────────────────────────────────
 
   /** The fresh value under `key`, or `undefined` (stale values are not returned by `get`). */
-  async get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+  get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+    if (options === undefined && this.#ns === undefined && typeof key === 'string') {
+      const e = this.#freshL1Hit(key);
+      if (e !== undefined) return Promise.resolve(e.value as T);
+    }
+    return this.#get(key, options);
+  }
+
+  async #get<T>(key: string, options: GetOptions | undefined): Promise<T | undefined> {
     const t0 = performance.now();
     const lk = await this.#key(key);
     const version = options === undefined ? undefined : this.#version(options);
@@ -321,25 +329,41 @@ export class Cache {
    * refresh, fail-safe (grace), soft/hard timeouts and the distributed lock apply as configured.
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
-    const c = this.#core;
-    // Fast path: a fresh, untagged L1 hit of a root key with no per-call options. A key found in L1 was
-    // validated when it was written. Latency of these hits is sampled (1 in 16) to keep them cheap.
-    // It is a small plain function so that V8 inlines it into the caller; everything else is async.
-    if (options === undefined && this.#ns === undefined && c.l1 !== undefined && typeof key === 'string') {
-      const sampled = (++c.sampleTick & 15) === 0;
-      const t0 = sampled ? performance.now() : 0;
-      const e = c.l1.get(key);
-      if (e !== undefined && e.tags === undefined && !c.closed && typeof loader === 'function') {
-        const now = c.o.clock.now();
-        if (now < e.expiresAt) {
-          this.#countHit(key, e, 'l1', now);
-          if (c.o.beta !== undefined) this.#maybeRefreshEarly(key, key, e, now, c.o.beta, loader, undefined);
-          if (sampled) c.stats.getLatency.record(performance.now() - t0);
-          return Promise.resolve(e.value as T);
-        }
+    // Fast path (see #freshL1Hit); a small plain function so that V8 inlines it into the caller.
+    if (
+      options === undefined &&
+      this.#ns === undefined &&
+      typeof key === 'string' &&
+      typeof loader === 'function'
+    ) {
+      const e = this.#freshL1Hit(key);
+      if (e !== undefined) {
+        const beta = this.#core.o.beta;
+        if (beta !== undefined)
+          this.#maybeRefreshEarly(key, key, e, this.#core.o.clock.now(), beta, loader, undefined);
+        return Promise.resolve(e.value as T);
       }
     }
     return this.#getOrSet(key, loader, options);
+  }
+
+  /**
+   * The fast path of reads without per-call options on the root cache: a fresh, untagged L1 entry, counted
+   * as a hit (a key found in L1 was validated when it was written). Its latency is sampled 1 in 16 to
+   * keep it cheap. Anything else (`undefined`) takes the full path, which counts it.
+   */
+  #freshL1Hit(key: string): Entry | undefined {
+    const c = this.#core;
+    if (c.l1 === undefined) return undefined;
+    const sampled = (++c.sampleTick & 15) === 0;
+    const t0 = sampled ? performance.now() : 0;
+    const e = c.l1.get(key);
+    if (e === undefined || e.tags !== undefined || c.closed) return undefined;
+    const now = c.o.clock.now();
+    if (now >= e.expiresAt) return undefined;
+    this.#countHit(key, e, 'l1', now);
+    if (sampled) c.stats.getLatency.record(performance.now() - t0);
+    return e;
   }
 
   async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {

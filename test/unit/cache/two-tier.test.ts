@@ -155,6 +155,26 @@ describe('stats and events', () => {
     expect(seen).toEqual(['miss', 'set', 'hit', 'miss']);
   });
 
+  it('get hits take the fast path with the same meaning: counted, expiry and tags honoured, closed rejects', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000 });
+    await cache.set('plain', 1);
+    await cache.set('tagged', 2, { tags: ['t'] });
+    for (let i = 0; i < 40; i++) expect(await cache.get('plain')).toBe(1);
+    expect(await cache.get('tagged')).toBe(2);
+    expect(cache.stats().tiers.l1.hits).toBe(41);
+    // Hits of the fast path are timed 1 in 16.
+    expect(cache.stats().latency.get.count).toBeLessThan(41);
+    await cache.invalidateTags(['t']);
+    expect(await cache.get('tagged')).toBeUndefined();
+    clock.advance(1000);
+    expect(await cache.get('plain')).toBeUndefined();
+    expect(cache.stats().misses).toBe(2);
+    await cache.set('plain', 3);
+    await cache.close();
+    await expect(cache.get('plain')).rejects.toThrow(/closed/i);
+  });
+
   it('reports evictions and an evict event', async () => {
     const cache = new Cache({ l1: { maxEntries: 2 } });
     const evicted: string[] = [];
