@@ -1,6 +1,7 @@
 import { StoreError } from '../../errors.js';
+import type { ReadSink } from '../remote-tier.js';
 
-/** What settles one read: the caller's promise, or a tier's read sink. */
+/** What settles one command: its promise, a read ({@link ReadSink}), or a batch of reads. */
 export interface ReplySink {
   resolve(value: unknown): void;
   reject(err: unknown): void;
@@ -19,16 +20,16 @@ export function toBytes(reply: unknown): Uint8Array | undefined {
  */
 export class ReadBatcher {
   #keys: string[] = [];
-  #sinks: ReplySink[] = [];
+  #sinks: ReadSink[] = [];
   #scheduled = false;
-  readonly #send: (keys: string[], sinks: ReplySink[]) => void;
+  readonly #send: (keys: string[], sinks: ReadSink[]) => void;
 
   /** `send` receives every read of a tick (prefixed keys, in call order, duplicates kept). */
-  constructor(send: (keys: string[], sinks: ReplySink[]) => void) {
+  constructor(send: (keys: string[], sinks: ReadSink[]) => void) {
     this.#send = send;
   }
 
-  add(key: string, sink: ReplySink): void {
+  add(key: string, sink: ReadSink): void {
     this.#keys.push(key);
     this.#sinks.push(sink);
     if (!this.#scheduled) {
@@ -52,10 +53,10 @@ export class ReadBatcher {
  * entry per key (a broken or foreign server) rejects them all rather than hand a value to the wrong key.
  */
 export class MultiGetSink implements ReplySink {
-  readonly #sinks: readonly ReplySink[];
+  readonly #sinks: readonly ReadSink[];
   readonly #name: string;
 
-  constructor(sinks: readonly ReplySink[], name: string) {
+  constructor(sinks: readonly ReadSink[], name: string) {
     this.#sinks = sinks;
     this.#name = name;
   }

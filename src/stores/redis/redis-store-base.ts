@@ -147,9 +147,6 @@ function toBuffer(value: Uint8Array): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-/** What a command's outcome settles: its promise, a tier's read ({@link SETTLE_GET}), or a batch of reads. */
-type CommandSink = ReplySink;
-
 /** One command in flight: its own deadline queue node, and what settles its promise. */
 class RedisCommand implements Expiring {
   done = false;
@@ -157,7 +154,7 @@ class RedisCommand implements Expiring {
   next: Expiring | undefined = undefined;
   /** True once the reply (or an error) arrived, even after the command timed out. */
   settled = false;
-  readonly sink: CommandSink;
+  readonly sink: ReplySink;
   readonly #onExpire: (command: RedisCommand) => void;
   readonly op: string;
   sentAt = 0;
@@ -170,7 +167,7 @@ class RedisCommand implements Expiring {
     op: string,
     epoch: number,
     map: ((reply: unknown) => unknown) | undefined,
-    sink: CommandSink,
+    sink: ReplySink,
   ) {
     this.#onExpire = onExpire;
     this.sink = sink;
@@ -250,6 +247,10 @@ export abstract class RedisStoreBase implements Store {
     }
   }
 
+  #closedError(): ClosedError {
+    return new ClosedError(`store \`${this.name}\``);
+  }
+
   #k(key: string): string {
     if (typeof key !== 'string') throw new TypeError(`Expected a key of type string, got ${typeof key}`);
     return this.#prefix + key;
@@ -264,7 +265,7 @@ export abstract class RedisStoreBase implements Store {
     buffers = false,
     map?: (reply: unknown) => unknown,
   ): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new ClosedError(`store \`${this.name}\``));
+    if (this.#closed) return Promise.reject(this.#closedError());
     return new Promise<unknown>((resolve, reject) => {
       this.#route(op, key, readonly, args, buffers, map, { resolve, reject });
     });
@@ -278,7 +279,7 @@ export abstract class RedisStoreBase implements Store {
     args: readonly RedisArgument[],
     buffers: boolean,
     map: ((reply: unknown) => unknown) | undefined,
-    sink: CommandSink,
+    sink: ReplySink,
   ): void {
     const first = this.#transport.firstReady;
     if (first === undefined) this.#dispatch(op, key, readonly, args, buffers, map, sink);
@@ -294,17 +295,13 @@ export abstract class RedisStoreBase implements Store {
    * Sends the single-key reads of one tick: one `GET` for a lone key, else one `MGET` per slot (per chunk
    * of {@link MGET_CHUNK} keys on a standalone server).
    */
-  #sendReads(keys: string[], sinks: ReplySink[]): void {
+  #sendReads(keys: string[], sinks: ReadSink[]): void {
     if (this.#closed) {
-      const err = new ClosedError(`store \`${this.name}\``);
+      const err = this.#closedError();
       for (const sink of sinks) sink.reject(err);
       return;
     }
-    if (keys.length === 1) {
-      this.#route('get', keys[0], true, ['GET', keys[0]!], true, toBytes, sinks[0]!);
-      return;
-    }
-    if (!this.#transport.clustered) {
+    if (keys.length === 1 || !this.#transport.clustered) {
       for (let i = 0; i < keys.length; i += MGET_CHUNK) {
         this.#sendMultiGet(keys.slice(i, i + MGET_CHUNK), sinks.slice(i, i + MGET_CHUNK));
       }
@@ -318,7 +315,7 @@ export abstract class RedisStoreBase implements Store {
     }
   }
 
-  #sendMultiGet(keys: string[], sinks: ReplySink[]): void {
+  #sendMultiGet(keys: string[], sinks: ReadSink[]): void {
     if (keys.length === 1) this.#route('get', keys[0], true, ['GET', keys[0]!], true, toBytes, sinks[0]!);
     else
       this.#route(
@@ -343,7 +340,7 @@ export abstract class RedisStoreBase implements Store {
     args: readonly RedisArgument[],
     buffers: boolean,
     map: ((reply: unknown) => unknown) | undefined,
-    sink: CommandSink,
+    sink: ReplySink,
   ): void {
     const command = new RedisCommand(this.#expired, op, this.#transport.recycles, map, sink);
     // The deadline's clock reading doubles as the send time the stall watch needs.
@@ -476,8 +473,8 @@ export abstract class RedisStoreBase implements Store {
       sink.reject(err);
       return;
     }
-    if (this.#closed) sink.reject(new ClosedError(`store \`${this.name}\``));
-    else this.#reads.add(k, sink as ReplySink);
+    if (this.#closed) sink.reject(this.#closedError());
+    else this.#reads.add(k, sink);
   }
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
@@ -566,7 +563,7 @@ export abstract class RedisStoreBase implements Store {
 
   /** SCANs every master in turn with MATCH `match`, yielding each non-empty page of raw keys. */
   async *#pages(op: string, match: string): AsyncGenerator<Buffer[]> {
-    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    if (this.#closed) throw this.#closedError();
     const first = this.#transport.firstReady;
     if (first !== undefined) await this.#bounded(op, first);
     let masters: NodeSender[];
@@ -636,7 +633,7 @@ export abstract class RedisStoreBase implements Store {
   }
 
   #adopt<T extends { close(): Promise<void> }>(child: T): T {
-    if (this.#closed) throw new ClosedError(`store \`${this.name}\``);
+    if (this.#closed) throw this.#closedError();
     this.#children.add(child);
     return child;
   }
