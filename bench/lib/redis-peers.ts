@@ -112,19 +112,32 @@ export function nodeRedisRaw(noCommandTimeout = false): RedisPeerSpec {
       client.on('error', o.onError);
       await client.connect();
       return {
-        async getOrSet(key) {
-          const k = o.prefix + key;
-          const raw = await client.get(k);
-          if (raw !== null) return JSON.parse(raw) as V;
-          const v = await o.load(key);
-          await client.set(k, JSON.stringify(v), { PX: o.ttl });
-          return v;
-        },
+        getOrSet: rawReadThrough(
+          o,
+          (k) => client.get(k),
+          (k, json) => client.set(k, json, { PX: o.ttl }),
+        ),
         close: async () => {
           await client.close();
         },
       };
     },
+  };
+}
+
+/** The read-through every raw client runs: `GET` + `JSON.parse`, on a miss the loader and a `SET`. */
+function rawReadThrough<V>(
+  o: RedisPeerOptions<V>,
+  get: (key: string) => Promise<string | null>,
+  set: (key: string, json: string) => Promise<unknown>,
+): (key: string) => Promise<V> {
+  return async (key) => {
+    const k = o.prefix + key;
+    const raw = await get(k);
+    if (raw !== null) return JSON.parse(raw) as V;
+    const v = await o.load(key);
+    await set(k, JSON.stringify(v));
+    return v;
   };
 }
 
@@ -139,14 +152,11 @@ export function ioredisRaw(autoPipelining: boolean): RedisPeerSpec {
       client.on('error', o.onError);
       await client.ping();
       return {
-        async getOrSet(key) {
-          const k = o.prefix + key;
-          const raw = await client.get(k);
-          if (raw !== null) return JSON.parse(raw) as V;
-          const v = await o.load(key);
-          await client.set(k, JSON.stringify(v), 'PX', o.ttl);
-          return v;
-        },
+        getOrSet: rawReadThrough(
+          o,
+          (k) => client.get(k),
+          (k, json) => client.set(k, json, 'PX', o.ttl),
+        ),
         close: async () => {
           await client.quit();
         },
@@ -244,8 +254,8 @@ export function cacheManagerRedis(nonBlocking = false): RedisPeerSpec {
 export interface ServerSample {
   /** Commands processed (all kinds). */
   commands: number;
-  /** GET commands processed. */
-  gets: number;
+  /** Keys looked up for reading (hits + misses), whatever the command: a GET reads one, an MGET many. */
+  keyReads: number;
   /** Successful key lookups. */
   keyspaceHits: number;
   /** Keys in db0. */
@@ -255,7 +265,7 @@ export interface ServerSample {
 }
 
 /**
- * Reads a redis-server's own counters over a separate connection: `INFO` (commands, GET calls, key hits,
+ * Reads a redis-server's own counters over a separate connection: `INFO` (commands, key reads and hits,
  * keys) and the process's CPU time from /proc, so every contender's Redis traffic is measured alike.
  */
 export class ServerProbe {
@@ -289,7 +299,7 @@ export class ServerProbe {
     const field = (re: RegExp): number => Number(re.exec(info)?.[1] ?? 0);
     return {
       commands: field(/total_commands_processed:(\d+)/),
-      gets: field(/cmdstat_get:calls=(\d+)/),
+      keyReads: field(/keyspace_hits:(\d+)/) + field(/keyspace_misses:(\d+)/),
       keyspaceHits: field(/keyspace_hits:(\d+)/),
       keys: field(/db0:keys=(\d+)/),
       cpu: this.#cpu(),

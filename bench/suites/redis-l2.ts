@@ -60,7 +60,8 @@ interface Runner {
   clientCpu: number;
   serverCpu: number;
   commands: number;
-  gets: number;
+  /** Keys the server looked up for reading (GET or MGET), hits and misses. */
+  keyReads: number;
   loads: number;
   errors: number;
   /** Count per error message, printed after the section (not part of the table). */
@@ -121,7 +122,7 @@ async function measure(s: Section, url: string, probe: ServerProbe, prefix: stri
       clientCpu: 0,
       serverCpu: 0,
       commands: 0,
-      gets: 0,
+      keyReads: 0,
       loads: 0,
       errors: 0,
       errorKinds: new Map(),
@@ -163,7 +164,7 @@ async function measure(s: Section, url: string, probe: ServerProbe, prefix: stri
       r.serverCpu += after.cpu - before.cpu;
       // The probe's own INFO is one command.
       r.commands += after.commands - before.commands - 1;
-      r.gets += after.gets - before.gets;
+      r.keyReads += after.keyReads - before.keyReads;
       r.loads += loads - loadsBefore;
     }
   }
@@ -225,7 +226,7 @@ function twoTierTable(s: Section, runners: Runner[]): Table {
   const bento = median(runners.find((r) => r.spec.name.startsWith('bentocache'))!.rates);
   return {
     title: s.title,
-    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; the order rotates each round), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls). All keys are pre-populated in Redis first (one pass over every key), then ${WARMUP_MS} ms of warm-up on the stream. L2 reads per call = GET commands the server counted / calls, i.e. the in-process tier's miss ratio.`,
+    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; the order rotates each round), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls). All keys are pre-populated in Redis first (one pass over every key), then ${WARMUP_MS} ms of warm-up on the stream. L2 reads per call = keys the server looked up (keyspace hits + misses, whether by GET or MGET) / calls, i.e. the in-process tier's miss ratio.`,
     columns: [
       'contender',
       'ops/s (median)',
@@ -243,7 +244,7 @@ function twoTierTable(s: Section, runners: Runner[]): Table {
       return [
         ...rateCells(r, med),
         `${(med / bento).toFixed(2)}×`,
-        (r.gets / r.calls).toFixed(3),
+        (r.keyReads / r.calls).toFixed(3),
         perCallUs(r.clientCpu, r.calls),
         perCallUs(r.serverCpu, r.calls),
         String(r.loads),
