@@ -54,6 +54,13 @@ describe('RedisStore when its server is SIGKILLed and restarted', () => {
     await server.kill();
     const ops: Array<() => Promise<unknown>> = [
       () => store.get('k'),
+      // Gets of one tick share an MGET: each of them fails, none hangs.
+      async () => {
+        const outcomes = await Promise.allSettled(['k', 'j', 'k'].map((key) => store.get(key)));
+        const failed = outcomes.filter((o) => o.status === 'rejected');
+        if (failed.length !== outcomes.length) throw new Error('a batched get succeeded on a dead server');
+        throw (failed[0] as PromiseRejectedResult).reason;
+      },
       () => store.getMany(['k', 'j']),
       () => store.set('k', enc.encode('x'), 1000),
       () => store.setMany([{ key: 'a', value: enc.encode('1') }]),
@@ -96,6 +103,12 @@ describe('RedisStore when its server is SIGKILLed and restarted', () => {
     ).toBe(true);
     expect(performance.now() - back).toBeLessThan(3000);
     expect(Buffer.from((await store.get('k'))!).toString()).toBe('after');
+    const batch = await Promise.all(['k', 'j', 'k'].map((key) => store.get(key)));
+    expect(batch.map((v) => (v === undefined ? v : Buffer.from(v).toString()))).toEqual([
+      'after',
+      undefined,
+      'after',
+    ]);
     expect(await eventually(() => resets >= 1, 5000)).toBe(true);
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.every((e) => e instanceof StoreError)).toBe(true);
