@@ -11,7 +11,7 @@ import {
 } from './errors.js';
 import { describe } from './internal/asserts.js';
 import { Emitter, type Payloads } from './internal/emitter.js';
-import type { Entry } from './internal/entry.js';
+import { type Entry, settledValue } from './internal/entry.js';
 import { decodeEnvelope, encodeEnvelope } from './internal/envelope.js';
 import { escapeGlob, globToRegExp } from './internal/glob.js';
 import type { Bus, BusMessage } from './invalidation/bus.js';
@@ -255,7 +255,7 @@ export class Cache {
   get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
     if (options === undefined && this.#ns === undefined && typeof key === 'string') {
       const e = this.#freshL1Hit(key);
-      if (e !== undefined) return Promise.resolve(e.value as T);
+      if (e !== undefined) return settledValue<T>(e);
     }
     return this.#get(key, options);
   }
@@ -341,7 +341,7 @@ export class Cache {
         const beta = this.#core.o.beta;
         if (beta !== undefined)
           this.#maybeRefreshEarly(key, key, e, this.#core.o.clock.now(), beta, loader, undefined);
-        return Promise.resolve(e.value as T);
+        return settledValue<T>(e);
       }
     }
     return this.#getOrSet(key, loader, options);
@@ -745,6 +745,7 @@ export class Cache {
       maxAgeAt,
       tags: meta.tags,
       version: meta.version,
+      settled: undefined,
     };
   }
 

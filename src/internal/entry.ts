@@ -18,4 +18,19 @@ export interface Entry {
   maxAgeAt: number;
   tags: readonly string[] | undefined;
   version: string | undefined;
+  /**
+   * `Promise.resolve(value)`, made on the first fast-path hit and handed to every later one: a settled
+   * promise cannot be changed by whoever awaits it, so hits share it instead of allocating one each.
+   */
+  settled: Promise<unknown> | undefined;
+}
+
+/** The entry's value as a settled promise, shared by every fast-path hit of the entry (see `settled`). */
+export function settledValue<T>(e: Entry): Promise<T> {
+  let p = e.settled;
+  if (p === undefined) {
+    p = Promise.resolve(e.value);
+    e.settled = p;
+  }
+  return p as Promise<T>;
 }

@@ -136,7 +136,18 @@ export function decodeEnvelope(bytes: Uint8Array, serializer: Serializer): Entry
       }
     }
     const value = serializer.deserialize(bytes.subarray(at));
-    return { value, createdAt, expiresAt, staleUntil, delta, sliding, maxAgeAt, tags, version };
+    return {
+      value,
+      createdAt,
+      expiresAt,
+      staleUntil,
+      delta,
+      sliding,
+      maxAgeAt,
+      tags,
+      version,
+      settled: undefined,
+    };
   } catch (err) {
     if (err instanceof DeserializationError) throw err;
     throw new DeserializationError(`Envelope is corrupt: ${(err as Error).message}`, err);

@@ -85,6 +85,7 @@ describe('corrupted stored bytes are counted misses', () => {
         maxAgeAt: Number.POSITIVE_INFINITY,
         tags,
         version: undefined,
+        settled: undefined,
       },
       payload,
     );

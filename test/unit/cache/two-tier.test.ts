@@ -175,6 +175,26 @@ describe('stats and events', () => {
     await expect(cache.get('plain')).rejects.toThrow(/closed/i);
   });
 
+  it('hits of one entry share a settled promise; a new value (set, load, L2 back-fill) gets its own', async () => {
+    const l2 = new MapStore();
+    const cache = new Cache({ l2 });
+    const other = new Cache({ l2, l1: false });
+    await cache.set('k', { n: 1 });
+    const first = cache.getOrSet('k', async () => ({ n: 0 }));
+    expect(cache.get('k')).toBe(first);
+    expect(await first).toEqual({ n: 1 });
+    await cache.set('k', { n: 2 });
+    expect(await cache.getOrSet('k', async () => ({ n: 0 }))).toEqual({ n: 2 });
+    expect(await cache.get('k')).toEqual({ n: 2 });
+    await cache.delete('k');
+    expect(await cache.getOrSet('k', async () => ({ n: 3 }))).toEqual({ n: 3 });
+    expect(await cache.get('k')).toEqual({ n: 3 });
+    // A value written elsewhere reaches L1 through L2 as a new entry.
+    await other.set('j', 'from L2');
+    expect(await cache.get('j')).toBe('from L2');
+    expect(await cache.getOrSet('j', async () => 'loaded')).toBe('from L2');
+  });
+
   it('reports evictions and an evict event', async () => {
     const cache = new Cache({ l1: { maxEntries: 2 } });
     const evicted: string[] = [];

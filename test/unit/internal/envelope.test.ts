@@ -32,6 +32,7 @@ describe('envelope', () => {
           maxAgeAt: r.sliding > 0 ? r.createdAt + 1e9 : Number.POSITIVE_INFINITY,
           tags: r.tags,
           version: r.version,
+          settled: undefined,
         };
         const back = decodeEnvelope(encodeEnvelope(e, jsonSerializer.serialize(e.value)), jsonSerializer);
         // The value goes through the serializer (which drops `__proto__` keys); the header must be exact.
@@ -51,6 +52,7 @@ describe('envelope', () => {
       maxAgeAt: 6,
       tags: ['x', 'yy'],
       version: 'v1',
+      settled: undefined,
     };
     const bytes = encodeEnvelope(e, jsonSerializer.serialize(e.value));
     for (let n = 0; n < bytes.byteLength; n++) {
