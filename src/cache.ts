@@ -92,11 +92,26 @@ type State = typeof FRESH | typeof STALE | typeof DEAD;
 /** A live entry and the tier it came from. */
 type Found = { entry: Entry; state: State; tier: 'l1' | 'l2' };
 type L2Found = { entry: Entry; state: State; tier: 'l2' };
-/** An L2 read in flight, and how many of its callers count a miss if it finds nothing. */
-/** A key's L2 read record: the read in flight, if any, that callers join (see `#readL2`). */
-type L2Read = { promise: Promise<L2Found | undefined> | undefined; misses: number; inFlight: boolean };
+/** What an L2 read settles with: a rejected promise if admitting the entry threw. */
+type L2Result = L2Found | undefined | Promise<L2Found | undefined>;
+/** Gets an L2 read's result. */
+type L2Waiter = (result: L2Result) => void;
+/**
+ * A key's L2 read record: whether a read is in flight, its waiters (the first in a field, so a lone reader
+ * allocates no array), and how many of them count a miss if it finds nothing (see `#readL2`).
+ */
+type L2Read = {
+  inFlight: boolean;
+  misses: number;
+  first: L2Waiter | undefined;
+  more: L2Waiter[] | undefined;
+};
 /** Read records kept for keys read before; past this many they are all forgotten at once. */
 const MAX_READ_RECORDS = 4096;
+/** Hits are timed 1 in SAMPLE_WEIGHT, each sample recorded with that weight. */
+const SAMPLE_WEIGHT = 16;
+const SAMPLE_SEED = 0x9e3779b9 | 0;
+const NOT_SAMPLED = -1;
 
 interface Core {
   o: ResolvedOptions;
@@ -118,8 +133,8 @@ interface Core {
   background: Set<Promise<unknown>>;
   /** Keys whose background refresh failed, and when one may be tried again. */
   refreshBackoff: Map<string, number>;
-  /** Counts fast-path hits to sample their latency. */
-  sampleTick: number;
+  /** xorshift32 state that picks the reads whose latency is sampled (see `#sampleStart`). */
+  sampleState: number;
   /** The policy of calls without options (built once). */
   defaultPolicy: CallPolicy;
   closed: boolean;
@@ -231,7 +246,7 @@ export class Cache {
       id: randomUUID(),
       background: new Set(),
       refreshBackoff: new Map(),
-      sampleTick: 0,
+      sampleState: SAMPLE_SEED,
       defaultPolicy: { write: o.write, meta: NO_META, beta: o.beta, timeouts: o.timeouts, errorTtl: 0 },
       closed: false,
     };
@@ -256,19 +271,44 @@ export class Cache {
     if (options === undefined && this.#ns === undefined && typeof key === 'string') {
       const e = this.#freshL1Hit(key);
       if (e !== undefined) return settledValue<T>(e);
+      if (this.#l1Lacks(key)) return this.#getFromL2(key);
     }
     return this.#get(key, options);
   }
 
   async #get<T>(key: string, options: GetOptions | undefined): Promise<T | undefined> {
-    const t0 = performance.now();
+    const t0 = this.#sampleStart();
     const lk = await this.#key(key);
     const version = options === undefined ? undefined : this.#version(options);
-    const found = await this.#lookup(lk, version);
-    const c = this.#core;
-    c.stats.getLatency.record(performance.now() - t0);
+    return this.#gotten(lk, await this.#lookup(lk, version), t0);
+  }
+
+  /** `get` without options of a key L1 lacks: settled by the L2 read's callback (see `#getOrSetFromL2`). */
+  #getFromL2<T>(key: string): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const c = this.#core;
+      const t0 = this.#sampleStart();
+      this.#rootKey(key);
+      if (c.l1 !== undefined) c.stats.l1Misses++;
+      this.#readL2(key, undefined, true, (result) => {
+        if (result instanceof Promise) {
+          resolve(result.then((found) => this.#gotten(key, found, t0)));
+          return;
+        }
+        try {
+          resolve(this.#gotten(key, result, t0));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  /** What a `get` whose lookup found `found` returns. */
+  #gotten<T>(lk: string, found: Found | undefined, t0: number): T | undefined {
+    this.#sampleEnd(t0);
     if (found !== undefined && found.state === FRESH) {
-      this.#countHit(lk, found.entry, found.tier, c.o.clock.now());
+      this.#countHit(lk, found.entry, found.tier, this.#core.o.clock.now());
       return found.entry.value as T;
     }
     this.#countMiss(lk);
@@ -343,6 +383,7 @@ export class Cache {
           this.#maybeRefreshEarly(key, key, e, this.#core.o.clock.now(), beta, loader, undefined);
         return settledValue<T>(e);
       }
+      if (this.#l1Lacks(key)) return this.#getOrSetFromL2(key, loader);
     }
     return this.#getOrSet(key, loader, options);
   }
@@ -355,34 +396,94 @@ export class Cache {
   #freshL1Hit(key: string): Entry | undefined {
     const c = this.#core;
     if (c.l1 === undefined) return undefined;
-    const sampled = (++c.sampleTick & 15) === 0;
-    const t0 = sampled ? performance.now() : 0;
+    const t0 = this.#sampleStart();
     const e = c.l1.get(key);
     if (e === undefined || e.tags !== undefined || c.closed) return undefined;
     const now = c.o.clock.now();
     if (now >= e.expiresAt) return undefined;
     this.#countHit(key, e, 'l1', now);
-    if (sampled) c.stats.getLatency.record(performance.now() - t0);
+    this.#sampleEnd(t0);
     return e;
   }
 
-  async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
+  /**
+   * The start time of a read picked for timing (1 in SAMPLE_WEIGHT, at random so that no periodic access
+   * pattern is always or never timed), else NOT_SAMPLED. Reading the clock twice per call would cost more
+   * than an L1 hit.
+   */
+  #sampleStart(): number {
     const c = this.#core;
-    const t0 = performance.now();
+    let x = c.sampleState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    c.sampleState = x;
+    return (x & (SAMPLE_WEIGHT - 1)) === 0 ? performance.now() : NOT_SAMPLED;
+  }
+
+  #sampleEnd(t0: number): void {
+    if (t0 !== NOT_SAMPLED) this.#core.stats.getLatency.record(performance.now() - t0, SAMPLE_WEIGHT);
+  }
+
+  /** True when an L2 read is all a call of `key` can use: L2 exists and L1 holds nothing (not even stale). */
+  #l1Lacks(key: string): boolean {
+    const c = this.#core;
+    return c.l2 !== undefined && (c.l1 === undefined || c.l1.peek(key) === undefined);
+  }
+
+  /**
+   * `getOrSet` without options of a key L1 lacks: the L2 read's callback settles the caller's promise, with
+   * no async frame between them (the read of an L2-only cache). Anything but a fresh hit goes on as the
+   * full path does, from its lookup on.
+   */
+  #getOrSetFromL2<T>(key: string, loader: Loader<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const c = this.#core;
+      const t0 = this.#sampleStart();
+      this.#rootKey(key);
+      if (c.l1 !== undefined) c.stats.l1Misses++;
+      this.#readL2(key, undefined, true, (result) => {
+        if (result instanceof Promise) {
+          resolve(result.then((found) => this.#served(key, key, loader, c.defaultPolicy, found, t0)));
+          return;
+        }
+        try {
+          resolve(this.#served(key, key, loader, c.defaultPolicy, result, t0));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+  }
+
+  async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
+    const t0 = this.#sampleStart();
     const lk = this.#ns === undefined ? this.#rootKey(key) : await this.#key(key);
     if (typeof loader !== 'function') throw loaderTypeError(loader);
     const policy = this.#callPolicy(options);
     const found = await this.#lookup(lk, policy.meta.version);
+    return this.#served(key, lk, loader, policy, found, t0);
+  }
+
+  /** What a `getOrSet` whose lookup found `found` returns: the hit, a stale value, or the loader's value. */
+  #served<T>(
+    key: string,
+    lk: string,
+    loader: Loader<T>,
+    policy: CallPolicy,
+    found: Found | undefined,
+    t0: number,
+  ): T | Promise<T> {
+    const c = this.#core;
     const now = c.o.clock.now();
+    this.#sampleEnd(t0);
     if (found !== undefined && found.state === FRESH) {
       this.#countHit(lk, found.entry, found.tier, now);
       if (policy.beta !== undefined)
         this.#maybeRefreshEarly(key, lk, found.entry, now, policy.beta, loader, policy);
-      c.stats.getLatency.record(performance.now() - t0);
       return found.entry.value as T;
     }
     const stale = found?.state === STALE ? found.entry : undefined;
-    c.stats.getLatency.record(performance.now() - t0);
     this.#countMiss(lk);
     if (stale !== undefined && now < stale.expiresAt + policy.write.swr) {
       c.stats.staleSwr++;
@@ -768,7 +869,7 @@ export class Cache {
   #lookup(lk: string, version: string | undefined, count = true): Promise<Found | undefined> | undefined {
     const c = this.#core;
     if (c.l1 !== undefined) return this.#lookupL1(c.l1, lk, version, count);
-    return c.l2 === undefined ? undefined : this.#readL2(lk, version, count);
+    return c.l2 === undefined ? undefined : this.#fetchL2(lk, version, count);
   }
 
   async #lookupL1(
@@ -789,48 +890,57 @@ export class Cache {
     if (count) c.stats.l1Misses++;
     if (c.l2 === undefined)
       return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
-    const found = await this.#readL2(lk, version, count);
+    const found = await this.#fetchL2(lk, version, count);
     if (found !== undefined) return found;
     return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
   }
 
   /**
    * One L2 read (and decode) per key at a time, shared by concurrent callers: a cold burst costs one round
-   * trip. With `count`, a miss counts once for this caller.
+   * trip. `done` gets the result (at once if the tier answers at once, e.g. an open breaker). With `count`,
+   * a miss counts once for this caller.
    */
-  #readL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
+  #readL2(lk: string, version: string | undefined, count: boolean, done: L2Waiter): void {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
     let read = c.reads.get(fk);
-    if (read?.promise !== undefined) {
+    if (read?.inFlight === true) {
       if (count) read.misses++;
-      return read.promise;
+      if (read.more === undefined) read.more = [done];
+      else read.more.push(done);
+      return;
     }
     if (read === undefined) {
       // Records stay for the key's next read (no Map insert and delete per read); an in-flight read whose
       // record is forgotten here still settles, only later callers stop joining it.
       if (c.reads.size >= MAX_READ_RECORDS) c.reads.clear();
-      read = { promise: undefined, misses: 0, inFlight: false };
+      read = { inFlight: false, misses: 0, first: undefined, more: undefined };
       c.reads.set(fk, read);
     }
     const r = read;
-    r.misses = count ? 1 : 0;
     r.inFlight = true;
-    const promise = new Promise<L2Found | undefined>((resolve, reject) => {
-      c.l2!.read(c.o.prefix + lk, (bytes) => {
-        // Later callers read again: what they get may be newer than these bytes.
-        r.inFlight = false;
-        r.promise = undefined;
-        try {
-          resolve(this.#settleL2(r.misses, lk, bytes, version));
-        } catch (err) {
-          reject(err);
-        }
-      });
+    r.misses = count ? 1 : 0;
+    r.first = done;
+    c.l2!.read(c.o.prefix + lk, (bytes) => {
+      // Later callers read again: what they get may be newer than these bytes.
+      const { first, more, misses } = r;
+      r.inFlight = false;
+      r.first = undefined;
+      r.more = undefined;
+      let result: L2Result;
+      try {
+        result = this.#settleL2(misses, lk, bytes, version);
+      } catch (err) {
+        result = Promise.reject(err);
+      }
+      first!(result);
+      if (more !== undefined) for (const w of more) w(result);
     });
-    // The tier may answer at once (an open breaker): then there is nothing in flight to join.
-    if (r.inFlight) r.promise = promise;
-    return promise;
+  }
+
+  /** `#readL2` as a promise. */
+  #fetchL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
+    return new Promise((resolve) => this.#readL2(lk, version, count, resolve));
   }
 
   /** What an L2 read returned, decoded and admitted; a miss counts once for each of its callers. */
@@ -1183,7 +1293,7 @@ export class Cache {
       if (lease === LOCK_FAILED) return { lease: undefined };
       if (lease !== undefined) {
         // The previous holder may have committed between our last read and this grant: check again.
-        const committed = await this.#readL2(lk, version);
+        const committed = await this.#fetchL2(lk, version);
         if (committed === undefined || committed.state !== FRESH) return { lease };
         this.#releaseLease(lease);
         return { entry: committed.entry };
@@ -1195,7 +1305,7 @@ export class Cache {
       const remaining = deadline - c.o.clock.now();
       if (remaining <= 0) break;
       await lock.wait(fk, Math.min(remaining, poll)).catch(noop);
-      const found = await this.#readL2(lk, version);
+      const found = await this.#fetchL2(lk, version);
       if (found !== undefined && found.state === FRESH) return { entry: found.entry };
     }
     if (onWaitTimeout === 'stale-or-load' && stale !== undefined) {

@@ -21,13 +21,17 @@ export class Histogram {
   #sum = 0;
   #max = 0;
 
-  record(ms: number): void {
+  /**
+   * Records one observation; a sampled one stands for `weight` observations (1 in 16 sampled → 16), so
+   * paths sampled at different rates still add up to unbiased quantiles.
+   */
+  record(ms: number, weight = 1): void {
     if (!(ms >= 0)) return;
-    this.#count++;
-    this.#sum += ms;
+    this.#count += weight;
+    this.#sum += ms * weight;
     if (ms > this.#max) this.#max = ms;
     const i = ms <= MIN_MS ? 0 : Math.min(BUCKETS - 1, Math.floor(Math.log2(ms / MIN_MS) * SUB));
-    this.#counts[i]!++;
+    this.#counts[i]! += weight;
   }
 
   /** The upper bound of the bucket holding quantile `q` (0..1), capped by the observed max. */

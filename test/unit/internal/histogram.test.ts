@@ -17,6 +17,23 @@ describe('Histogram', () => {
     expect(s.mean).toBeCloseTo(50.005, 2);
   });
 
+  it('weighs a sampled observation as the observations it stands for', () => {
+    const h = new Histogram();
+    // 1 ms on a path sampled 1 in 16 (100 samples for 1,600 calls), 100 ms on a path timed every call.
+    for (let i = 0; i < 100; i++) h.record(1, 16);
+    for (let i = 0; i < 200; i++) h.record(100);
+    const s = h.summary();
+    expect(s.count).toBe(1_800);
+    // 1,600 of 1,800 calls took 1 ms: the median and p80 are 1 ms, p90 is the slow path.
+    expect(s.p50).toBeGreaterThanOrEqual(1);
+    expect(s.p50).toBeLessThan(1.1);
+    expect(h.quantile(0.88)).toBeLessThan(1.1);
+    expect(s.p90).toBeGreaterThan(90);
+    expect(s.mean).toBeCloseTo((1_600 * 1 + 200 * 100) / 1_800, 9);
+    expect(h.sum).toBeCloseTo(21_600, 9);
+    expect(h.cumulative().at(-1)![1]).toBe(1_800);
+  });
+
   it('is empty-safe and ignores invalid samples', () => {
     const h = new Histogram();
     h.record(Number.NaN);
