@@ -271,7 +271,7 @@ export class Cache {
     if (options === undefined && this.#ns === undefined && typeof key === 'string') {
       const e = this.#freshL1Hit(key);
       if (e !== undefined) return settledValue<T>(e);
-      if (this.#l1Lacks(key)) return this.#getFromL2(key);
+      if (this.#l1Lacks(key)) return this.#fromL2<T>(key, undefined);
     }
     return this.#get(key, options);
   }
@@ -281,27 +281,6 @@ export class Cache {
     const lk = await this.#key(key);
     const version = options === undefined ? undefined : this.#version(options);
     return this.#gotten(lk, await this.#lookup(lk, version), t0);
-  }
-
-  /** `get` without options of a key L1 lacks: settled by the L2 read's callback (see `#getOrSetFromL2`). */
-  #getFromL2<T>(key: string): Promise<T | undefined> {
-    return new Promise<T | undefined>((resolve, reject) => {
-      const c = this.#core;
-      const t0 = this.#sampleStart();
-      this.#rootKey(key);
-      if (c.l1 !== undefined) c.stats.l1Misses++;
-      this.#readL2(key, undefined, true, (result) => {
-        if (result instanceof Promise) {
-          resolve(result.then((found) => this.#gotten(key, found, t0)));
-          return;
-        }
-        try {
-          resolve(this.#gotten(key, result, t0));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
   }
 
   /** What a `get` whose lookup found `found` returns. */
@@ -383,7 +362,7 @@ export class Cache {
           this.#maybeRefreshEarly(key, key, e, this.#core.o.clock.now(), beta, loader, undefined);
         return settledValue<T>(e);
       }
-      if (this.#l1Lacks(key)) return this.#getOrSetFromL2(key, loader);
+      if (this.#l1Lacks(key)) return this.#fromL2(key, loader) as Promise<T>;
     }
     return this.#getOrSet(key, loader, options);
   }
@@ -432,23 +411,27 @@ export class Cache {
   }
 
   /**
-   * `getOrSet` without options of a key L1 lacks: the L2 read's callback settles the caller's promise, with
-   * no async frame between them (the read of an L2-only cache). Anything but a fresh hit goes on as the
-   * full path does, from its lookup on.
+   * `get` (no `loader`) or `getOrSet` without options of a key L1 lacks: the L2 read's callback settles the
+   * caller's promise, with no async frame between them (every read of an L2-only cache). Anything but a
+   * fresh hit goes on as the full path does after its lookup.
    */
-  #getOrSetFromL2<T>(key: string, loader: Loader<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  #fromL2<T>(key: string, loader: Loader<T> | undefined): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
       const c = this.#core;
       const t0 = this.#sampleStart();
       this.#rootKey(key);
       if (c.l1 !== undefined) c.stats.l1Misses++;
+      const finish = (found: Found | undefined): T | undefined | Promise<T> =>
+        loader === undefined
+          ? this.#gotten<T>(key, found, t0)
+          : this.#served(key, key, loader, c.defaultPolicy, found, t0);
       this.#readL2(key, undefined, true, (result) => {
         if (result instanceof Promise) {
-          resolve(result.then((found) => this.#served(key, key, loader, c.defaultPolicy, found, t0)));
+          resolve(result.then(finish));
           return;
         }
         try {
-          resolve(this.#served(key, key, loader, c.defaultPolicy, result, t0));
+          resolve(finish(result));
         } catch (err) {
           reject(err);
         }
