@@ -244,3 +244,13 @@ export function idealLfuHitRatio(trace: Uint32Array, capacity: number): number {
   for (const c of top) hits += c - 1;
   return hits / trace.length;
 }
+
+/** A copy of `xs` in a random order (Fisher–Yates, driven by `random`). */
+export function shuffled<T>(xs: readonly T[], random: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

@@ -7,15 +7,18 @@
  * (sequential awaits) and of 64 concurrent callers. Every returned value is checked.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GET_OR_SET_PEERS, type GetOrSetPeer, type PeerSpec } from '../lib/peers.js';
 import { type Product, product } from '../lib/product.js';
 import { median, report, type Table } from '../lib/report.js';
-import { createRandom, keyNames, zipfTrace } from '../lib/traces.js';
+import { createRandom, keyNames, shuffled, zipfTrace } from '../lib/traces.js';
 
 const ROUNDS = 5;
 /** Each round gives every contender SLICES slices of SLICE_MS, interleaved, so drift hits all alike. */
 const SLICES = 5;
 const SLICE_MS = 60;
+/** Pause after the full GC that starts each round. */
+const SETTLE_MS = 100;
 const WARMUP_CALLS = 200_000;
 const TTL = 300_000;
 const SEED = 42;
@@ -121,13 +124,19 @@ async function measure(s: Stream): Promise<Runner[]> {
     await drive(r, s, 1, 60_000, WARMUP_CALLS);
     runners.push(r);
   }
+  // Contenders take their slices in a new random order each time, so none always runs first after the GC
+  // (paying for its concurrent sweeping) or always after the same other contender.
+  const order = createRandom(SEED + 1);
+  const indices = runners.map((_, i) => i);
   for (const callers of [1, 64]) {
     for (let round = 0; round < ROUNDS; round++) {
       gc();
+      await sleep(SETTLE_MS);
       const calls = runners.map(() => 0);
       const cpu = runners.map(() => 0);
       for (let slice = 0; slice < SLICES; slice++) {
-        for (const [i, r] of runners.entries()) {
+        for (const i of shuffled(indices, order)) {
+          const r = runners[i]!;
           const before = loads;
           const c0 = process.cpuUsage();
           const n = await drive(r, s, callers, SLICE_MS);
@@ -174,7 +183,7 @@ function table(s: Stream, runners: Runner[], callers: number): Table {
   });
   return {
     title: `getOrSet, ${s.name}, ${callers === 1 ? '1 caller (sequential awaits)' : `${callers} concurrent callers`}`,
-    note: `Calls per CPU-second of the process (user + system, GC threads included; wall time on this shared 2-core machine is mostly other people's load), over ${ROUNDS} rounds (median, min, max); a round interleaves ${SLICES} slices of ${SLICE_MS} ms per contender. ${WARMUP_CALLS.toLocaleString('en-US')} warm-up calls first; ratios of medians. Hit % is measured on the 1-caller rounds.`,
+    note: `Calls per CPU-second of the process (user + system, GC threads included; wall time on this shared 2-core machine is mostly other people's load), over ${ROUNDS} rounds (median, min, max); a round (after a full GC and a ${SETTLE_MS} ms pause) interleaves ${SLICES} slices of ${SLICE_MS} ms per contender, in a new random order each time. ${WARMUP_CALLS.toLocaleString('en-US')} warm-up calls first; ratios of medians. Hit % is measured on the 1-caller rounds.`,
     columns: [
       'contender',
       'ops/CPU-s (median)',

@@ -9,7 +9,7 @@
  * call (counted by the server itself) are reported next to it. Every returned value is checked.
  */
 import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { startRedis } from '../../test/helpers/servers.js';
 import type { GetOrSetPeer } from '../lib/peers.js';
 import {
@@ -24,11 +24,13 @@ import {
   stratacache,
 } from '../lib/redis-peers.js';
 import { median, report, type Table } from '../lib/report.js';
-import { createRandom, keyNames, zipfTrace } from '../lib/traces.js';
+import { createRandom, keyNames, shuffled, zipfTrace } from '../lib/traces.js';
 
 const ROUNDS = 7;
 const ROUND_MS = 800;
 const WARMUP_MS = 500;
+/** Pause after the full GC before each measured round. */
+const SETTLE_MS = 100;
 const CALLERS = 64;
 const TTL = 600_000;
 const SEED = 42;
@@ -145,11 +147,14 @@ async function measure(s: Section, url: string, probe: ServerProbe, prefix: stri
     await drive(r, s, WARMUP_MS);
     runners.push(r);
   }
+  // A new order each round: a contender's leftovers (garbage to sweep, timers) must not always land on the
+  // same successor (a rotation keeps every predecessor: the first contender always ran after the last).
+  const order = createRandom(SEED + 1);
   for (let round = 0; round < ROUNDS; round++) {
-    // Rotate the order each round so no contender always runs right after the same one.
-    for (let j = 0; j < runners.length; j++) {
-      const r = runners[(round + j) % runners.length]!;
+    for (const r of shuffled(runners, order)) {
       gc();
+      // Let the collector's concurrent sweeping finish before the clock starts.
+      await sleep(SETTLE_MS);
       const before = await probe.sample();
       const loadsBefore = loads;
       const c0 = process.cpuUsage();
@@ -185,7 +190,7 @@ function l2OnlyTable(s: Section, runners: Runner[]): Table {
   const bento = median(runners.find((r) => r.spec.name.startsWith('bentocache'))!.rates);
   return {
     title: s.title,
-    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; the order rotates each round), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls), after pre-population and ${WARMUP_MS} ms of warm-up. Best raw client at its defaults: ${bestDefault.spec.name}; best raw client in any configuration: ${bestAny.spec.name}. CPU per call: this process (client) and the redis-server process (from /proc); commands per call counted by the server (INFO), below 1 where concurrent reads of one key were coalesced. Loads > 0 means some calls were served by the loader because their Redis read failed (errors: timeouts, open circuit), so not every counted call read Redis. Client and server share the machine's 2 cores with other work, so ops/s is noisy; CPU per call is the steadier figure.`,
+    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; contenders run in a new random order each round, each after a full GC and a ${SETTLE_MS} ms pause), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls), after pre-population and ${WARMUP_MS} ms of warm-up. Best raw client at its defaults: ${bestDefault.spec.name}; best raw client in any configuration: ${bestAny.spec.name}. CPU per call: this process (client) and the redis-server process (from /proc); commands per call counted by the server (INFO), below 1 where concurrent reads of one key were coalesced. Loads > 0 means some calls were served by the loader because their Redis read failed (errors: timeouts, open circuit), so not every counted call read Redis. Client and server share the machine's 2 cores with other work, so ops/s is noisy; CPU per call is the steadier figure.`,
     columns: [
       'contender',
       'ops/s (median)',
@@ -226,7 +231,7 @@ function twoTierTable(s: Section, runners: Runner[]): Table {
   const bento = median(runners.find((r) => r.spec.name.startsWith('bentocache'))!.rates);
   return {
     title: s.title,
-    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; the order rotates each round), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls). All keys are pre-populated in Redis first (one pass over every key), then ${WARMUP_MS} ms of warm-up on the stream. L2 reads per call = keys the server looked up (keyspace hits + misses, whether by GET or MGET) / calls, i.e. the in-process tier's miss ratio.`,
+    note: `Wall-clock calls per second over ${ROUNDS} rounds of ${ROUND_MS} ms per contender (median, min, max; contenders run in a new random order each round, each after a full GC and a ${SETTLE_MS} ms pause), ${CALLERS} closed-loop callers (each yields to the event loop every ${YIELD_EVERY} calls). All keys are pre-populated in Redis first (one pass over every key), then ${WARMUP_MS} ms of warm-up on the stream. L2 reads per call = keys the server looked up (keyspace hits + misses, whether by GET or MGET) / calls, i.e. the in-process tier's miss ratio.`,
     columns: [
       'contender',
       'ops/s (median)',
