@@ -56,6 +56,63 @@ describe('L1 + L2', () => {
     expect(cache.stats().tiers.l2.misses).toBe(5003);
   });
 
+  it('one L2 read serves get, getOrSet and option-carrying callers of a key alike, and counts each miss once', async () => {
+    const l2 = new MapStore();
+    let gets = 0;
+    const get = l2.get.bind(l2);
+    l2.get = (key: string) => {
+      gets++;
+      return get(key);
+    };
+    const writer = new Cache({ l2, l1: false });
+    await writer.set('k', 'stored');
+    const cache = new Cache({ l2, l1: { maxEntries: 10 } });
+    let loads = 0;
+    const loader = async () => {
+      loads++;
+      return 'loaded';
+    };
+    const [a, b, c] = await Promise.all([
+      cache.get('k'),
+      cache.getOrSet('k', loader),
+      cache.getOrSet('k', loader, { ttl: 5000 }),
+    ]);
+    expect([a, b, c]).toEqual(['stored', 'stored', 'stored']);
+    expect(gets).toBe(1);
+    expect(loads).toBe(0);
+    // L2 back-filled L1: the next reads do not touch L2.
+    expect(await cache.get('k')).toBe('stored');
+    expect(gets).toBe(1);
+    const before = cache.stats();
+    const [x, y, z] = await Promise.all([
+      cache.get('none'),
+      cache.getOrSet('none', loader),
+      cache.get('none'),
+    ]);
+    expect([x, y, z]).toEqual([undefined, 'loaded', undefined]);
+    expect(gets).toBe(2);
+    expect(loads).toBe(1);
+    const after = cache.stats();
+    expect(after.misses - before.misses).toBe(3);
+    expect(after.tiers.l1.misses - before.tiers.l1.misses).toBe(3);
+    expect(after.tiers.l2.misses - before.tiers.l2.misses).toBe(3);
+  });
+
+  it('a read of a key L1 lacks rejects like the full path: bad keys, closed cache, a throwing loader', async () => {
+    const l2 = new MapStore();
+    const cache = new Cache({ l2, l1: false });
+    await expect(cache.getOrSet('', async () => 1)).rejects.toThrow(/non-empty key/);
+    await expect(cache.get('x'.repeat(100_000))).rejects.toThrow(/at most/);
+    await expect(
+      cache.getOrSet('boom', async () => {
+        throw new Error('loader failed');
+      }),
+    ).rejects.toThrow('loader failed');
+    await cache.close();
+    await expect(cache.getOrSet('k', async () => 1)).rejects.toThrow(/closed/i);
+    await expect(cache.get('k')).rejects.toThrow(/closed/i);
+  });
+
   it('caps L1 life with the per-tier ttl', async () => {
     const clock = new ManualClock();
     const l2 = new MapStore({ clock });
