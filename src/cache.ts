@@ -411,30 +411,24 @@ export class Cache {
   }
 
   /**
-   * `get` (no `loader`) or `getOrSet` without options of a key L1 lacks: the L2 read's callback settles the
-   * caller's promise, with no async frame between them (every read of an L2-only cache). Anything but a
-   * fresh hit goes on as the full path does after its lookup.
+   * `get` (no `loader`) or `getOrSet` without options of a key L1 lacks: the L2 read, then what the full
+   * path does after its lookup, with no async frame between (every read of an L2-only cache). The rest
+   * runs in a reaction registered here, so the loader and listeners see the caller's async context
+   * (AsyncLocalStorage, tracing spans), not that of whatever settled the read (one reply settles a
+   * tick's reads of every caller).
    */
   #fromL2<T>(key: string, loader: Loader<T> | undefined): Promise<T | undefined> {
-    return new Promise<T | undefined>((resolve, reject) => {
-      const c = this.#core;
-      const t0 = this.#sampleStart();
+    const t0 = this.#sampleStart();
+    try {
       this.#rootKey(key);
-      if (c.l1 !== undefined) c.stats.l1Misses++;
-      // Only anonymous closures here: a named one per call costs a defineProperty under esbuild's keepNames
-      // (tsx), about 15 % of this path.
-      this.#readL2(key, undefined, true, (result) => {
-        if (result instanceof Promise) {
-          resolve(result.then((found) => this.#finishFromL2(key, loader, found, t0)));
-          return;
-        }
-        try {
-          resolve(this.#finishFromL2(key, loader, result, t0));
-        } catch (err) {
-          reject(err);
-        }
-      });
-    });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const c = this.#core;
+    if (c.l1 !== undefined) c.stats.l1Misses++;
+    // Only anonymous closures here: a named one per call costs a defineProperty under esbuild's keepNames
+    // (tsx), about 15 % of this path.
+    return this.#fetchL2(key, undefined, true).then((found) => this.#finishFromL2(key, loader, found, t0));
   }
 
   #finishFromL2<T>(

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import type { Store } from '../../../src/stores/store.js';
@@ -24,6 +25,32 @@ for (const kind of ['standalone', 'cluster'] as const) {
       await Promise.all(caches.map((c) => c.close()));
       await target?.stop();
     }, 60_000);
+
+    it('callers whose reads share one MGET reply each load and hear events in their own async context', async () => {
+      const als = new AsyncLocalStorage<string>();
+      const writer = make({ prefix: 'ctx:', l1: false });
+      await writer.setMany([
+        { key: 'h1', value: 1 },
+        { key: 'h2', value: 2 },
+      ]);
+      const cache = make({ prefix: 'ctx:', l1: false });
+      const seen: string[] = [];
+      cache.on('hit', ({ key }) => seen.push(`hit ${key} in ${als.getStore()}`));
+      const loader = (key: string) => async () => {
+        seen.push(`load ${key} in ${als.getStore()}`);
+        return key;
+      };
+      const got = await Promise.all(
+        ['h1', 'm1', 'h2', 'm2'].map((key) => als.run(`ctx-${key}`, () => cache.getOrSet(key, loader(key)))),
+      );
+      expect(got).toEqual([1, 'm1', 2, 'm2']);
+      expect(seen.sort()).toEqual([
+        'hit h1 in ctx-h1',
+        'hit h2 in ctx-h2',
+        'load m1 in ctx-m1',
+        'load m2 in ctx-m2',
+      ]);
+    });
 
     it('tag invalidation on one instance is seen by another (through L2, without a bus)', async () => {
       const a = make({ prefix: 'tags:' });
