@@ -108,9 +108,8 @@ type L2Read = {
 };
 /** Read records kept for keys read before; past this many they are all forgotten at once. */
 const MAX_READ_RECORDS = 4096;
-/** Hits are timed 1 in SAMPLE_WEIGHT, each sample recorded with that weight. */
+/** Fast-path L1 hits are timed 1 in SAMPLE_WEIGHT, each sample recorded with that weight. */
 const SAMPLE_WEIGHT = 16;
-const SAMPLE_SEED = 0x9e3779b9 | 0;
 const NOT_SAMPLED = -1;
 
 interface Core {
@@ -133,7 +132,7 @@ interface Core {
   background: Set<Promise<unknown>>;
   /** Keys whose background refresh failed, and when one may be tried again. */
   refreshBackoff: Map<string, number>;
-  /** xorshift32 state that picks the reads whose latency is sampled (see `#sampleStart`). */
+  /** xorshift32 state that picks the fast-path hits whose latency is sampled (see `#sampleStart`). */
   sampleState: number;
   /** The policy of calls without options (built once). */
   defaultPolicy: CallPolicy;
@@ -246,7 +245,8 @@ export class Cache {
       id: randomUUID(),
       background: new Set(),
       refreshBackoff: new Map(),
-      sampleState: SAMPLE_SEED,
+      // Seeded per instance (never 0, xorshift's fixed point), so caches do not all time the same calls.
+      sampleState: Math.floor(Math.random() * 0xffffffff) | 1,
       defaultPolicy: { write: o.write, meta: NO_META, beta: o.beta, timeouts: o.timeouts, errorTtl: 0 },
       closed: false,
     };
@@ -277,7 +277,7 @@ export class Cache {
   }
 
   async #get<T>(key: string, options: GetOptions | undefined): Promise<T | undefined> {
-    const t0 = this.#sampleStart();
+    const t0 = performance.now();
     const lk = await this.#key(key);
     const version = options === undefined ? undefined : this.#version(options);
     return this.#gotten(lk, await this.#lookup(lk, version), t0);
@@ -285,7 +285,7 @@ export class Cache {
 
   /** What a `get` whose lookup found `found` returns. */
   #gotten<T>(lk: string, found: Found | undefined, t0: number): T | undefined {
-    this.#sampleEnd(t0);
+    this.#core.stats.getLatency.record(performance.now() - t0);
     if (found !== undefined && found.state === FRESH) {
       this.#countHit(lk, found.entry, found.tier, this.#core.o.clock.now());
       return found.entry.value as T;
@@ -369,8 +369,9 @@ export class Cache {
 
   /**
    * The fast path of reads without per-call options on the root cache: a fresh, untagged L1 entry, counted
-   * as a hit (a key found in L1 was validated when it was written). Its latency is sampled 1 in 16 to
-   * keep it cheap. Anything else (`undefined`) takes the full path, which counts it.
+   * as a hit (a key found in L1 was validated when it was written). Its latency is sampled 1 in 16, each
+   * sample weighing 16, to keep it cheap; every other read is timed (the slow ones must reach p99 and max).
+   * Anything else (`undefined`) takes the full path, which counts it.
    */
   #freshL1Hit(key: string): Entry | undefined {
     const c = this.#core;
@@ -386,9 +387,8 @@ export class Cache {
   }
 
   /**
-   * The start time of a read picked for timing (1 in SAMPLE_WEIGHT, at random so that no periodic access
-   * pattern is always or never timed), else NOT_SAMPLED. Reading the clock twice per call would cost more
-   * than an L1 hit.
+   * The start time of a fast-path hit picked for timing (1 in SAMPLE_WEIGHT, at random so that no periodic
+   * access pattern is always or never timed), else NOT_SAMPLED: two clock reads would cost more than the hit.
    */
   #sampleStart(): number {
     const c = this.#core;
@@ -418,7 +418,7 @@ export class Cache {
    * tick's reads of every caller).
    */
   #fromL2<T>(key: string, loader: Loader<T> | undefined): Promise<T | undefined> {
-    const t0 = this.#sampleStart();
+    const t0 = performance.now();
     try {
       this.#rootKey(key);
     } catch (err) {
@@ -443,7 +443,7 @@ export class Cache {
   }
 
   async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
-    const t0 = this.#sampleStart();
+    const t0 = performance.now();
     const lk = this.#ns === undefined ? this.#rootKey(key) : await this.#key(key);
     if (typeof loader !== 'function') throw loaderTypeError(loader);
     const policy = this.#callPolicy(options);
@@ -462,7 +462,7 @@ export class Cache {
   ): T | Promise<T> {
     const c = this.#core;
     const now = c.o.clock.now();
-    this.#sampleEnd(t0);
+    c.stats.getLatency.record(performance.now() - t0);
     if (found !== undefined && found.state === FRESH) {
       this.#countHit(lk, found.entry, found.tier, now);
       if (policy.beta !== undefined)

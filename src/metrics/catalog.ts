@@ -191,7 +191,8 @@ export const METRICS: readonly Metric[] = [
   {
     kind: 'latency',
     name: 'get.duration',
-    description: 'Latency of reads (fast-path L1 hits are sampled 1 in 16); quantile 1 is the max.',
+    description:
+      'Latency of reads (L1 hits of the fast path are sampled 1 in 16, each sample counting 16; every other read is timed); quantile 1 is the max.',
     unit: 's',
     read: (s) => s.latency.get,
   },

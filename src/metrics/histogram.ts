@@ -23,10 +23,11 @@ export class Histogram {
 
   /**
    * Records one observation; a sampled one stands for `weight` observations (1 in 16 sampled → 16), so
-   * paths sampled at different rates still add up to unbiased quantiles.
+   * paths sampled at different rates still add up to unbiased quantiles. A negative or NaN `ms`, or a
+   * `weight` that is not a positive finite number, is ignored.
    */
   record(ms: number, weight = 1): void {
-    if (!(ms >= 0)) return;
+    if (!(ms >= 0) || !(weight > 0 && weight < Number.POSITIVE_INFINITY)) return;
     this.#count += weight;
     this.#sum += ms * weight;
     if (ms > this.#max) this.#max = ms;

@@ -38,6 +38,10 @@ describe('Histogram', () => {
     const h = new Histogram();
     h.record(Number.NaN);
     h.record(-1);
+    h.record(5, Number.NaN);
+    h.record(5, 0);
+    h.record(5, -16);
+    h.record(5, Number.POSITIVE_INFINITY);
     expect(h.summary()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
   });
 });
