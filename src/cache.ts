@@ -97,14 +97,19 @@ type L2Result = L2Found | undefined | Promise<L2Found | undefined>;
 /** Gets an L2 read's result. */
 type L2Waiter = (result: L2Result) => void;
 /**
- * A key's L2 read record: whether a read is in flight, its waiters (the first in a field, so a lone reader
- * allocates no array), and how many of them count a miss if it finds nothing (see `#readL2`).
+ * A key's L2 read record, reused by its next reads: the key (and its L2 form), whether a read is in flight,
+ * its waiters (the first in a field, so a lone reader allocates no array), how many of them count a miss
+ * if it finds nothing, and the callback the tier answers (see `#readL2`).
  */
 type L2Read = {
+  lk: string;
+  version: string | undefined;
+  key: string;
   inFlight: boolean;
   misses: number;
   first: L2Waiter | undefined;
   more: L2Waiter[] | undefined;
+  deliver: (bytes: Uint8Array | undefined) => void;
 };
 /** Read records kept for keys read before; past this many they are all forgotten at once. */
 const MAX_READ_RECORDS = 4096;
@@ -428,7 +433,9 @@ export class Cache {
     if (c.l1 !== undefined) c.stats.l1Misses++;
     // Only anonymous closures here: a named one per call costs a defineProperty under esbuild's keepNames
     // (tsx), about 15 % of this path.
-    return this.#fetchL2(key, undefined, true).then((found) => this.#finishFromL2(key, loader, found, t0));
+    return this.#fetchL2(key, undefined, true, t0).then((found) =>
+      this.#finishFromL2(key, loader, found, t0),
+    );
   }
 
   #finishFromL2<T>(
@@ -886,47 +893,68 @@ export class Cache {
    * trip. `done` gets the result (at once if the tier answers at once, e.g. an open breaker). With `count`,
    * a miss counts once for this caller.
    */
-  #readL2(lk: string, version: string | undefined, count: boolean, done: L2Waiter): void {
+  #readL2(lk: string, version: string | undefined, count: boolean, done: L2Waiter, startedAt?: number): void {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
-    let read = c.reads.get(fk);
-    if (read?.inFlight === true) {
-      if (count) read.misses++;
-      if (read.more === undefined) read.more = [done];
-      else read.more.push(done);
+    let r = c.reads.get(fk);
+    if (r?.inFlight === true) {
+      if (count) r.misses++;
+      if (r.more === undefined) r.more = [done];
+      else r.more.push(done);
       return;
     }
-    if (read === undefined) {
+    if (r === undefined) {
       // Records stay for the key's next read (no Map insert and delete per read); an in-flight read whose
       // record is forgotten here still settles, only later callers stop joining it.
       if (c.reads.size >= MAX_READ_RECORDS) c.reads.clear();
-      read = { inFlight: false, misses: 0, first: undefined, more: undefined };
-      c.reads.set(fk, read);
+      r = this.#readRecord(lk, version);
+      c.reads.set(fk, r);
     }
-    const r = read;
     r.inFlight = true;
     r.misses = count ? 1 : 0;
     r.first = done;
-    c.l2!.read(c.o.prefix + lk, (bytes) => {
-      // Later callers read again: what they get may be newer than these bytes.
-      const { first, more, misses } = r;
-      r.inFlight = false;
-      r.first = undefined;
-      r.more = undefined;
-      let result: L2Result;
-      try {
-        result = this.#settleL2(misses, lk, bytes, version);
-      } catch (err) {
-        result = Promise.reject(err);
-      }
-      first!(result);
-      if (more !== undefined) for (const w of more) w(result);
-    });
+    c.l2!.read(r.key, r.deliver, startedAt);
   }
 
-  /** `#readL2` as a promise. */
-  #fetchL2(lk: string, version: string | undefined, count = false): Promise<L2Found | undefined> {
-    return new Promise((resolve) => this.#readL2(lk, version, count, resolve));
+  #readRecord(lk: string, version: string | undefined): L2Read {
+    const r: L2Read = {
+      lk,
+      version,
+      key: this.#core.o.prefix + lk,
+      inFlight: false,
+      misses: 0,
+      first: undefined,
+      more: undefined,
+      deliver: noop,
+    };
+    r.deliver = (bytes) => this.#delivered(r, bytes);
+    return r;
+  }
+
+  /** Hands what the tier answered for `r`'s read to its waiters; later callers read again (newer bytes). */
+  #delivered(r: L2Read, bytes: Uint8Array | undefined): void {
+    const { first, more, misses } = r;
+    r.inFlight = false;
+    r.first = undefined;
+    r.more = undefined;
+    let result: L2Result;
+    try {
+      result = this.#settleL2(misses, r.lk, bytes, r.version);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    first!(result);
+    if (more !== undefined) for (const w of more) w(result);
+  }
+
+  /** `#readL2` as a promise (`startedAt`: the caller's `performance.now()`, if it read the clock already). */
+  #fetchL2(
+    lk: string,
+    version: string | undefined,
+    count = false,
+    startedAt?: number,
+  ): Promise<L2Found | undefined> {
+    return new Promise((resolve) => this.#readL2(lk, version, count, resolve, startedAt));
   }
 
   /** What an L2 read returned, decoded and admitted; a miss counts once for each of its callers. */

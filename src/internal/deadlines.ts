@@ -37,11 +37,12 @@ export class Deadlines {
   }
 
   /**
-   * Calls `call.expire()` about `ms` from now unless `call.done` is set first. Settled calls at the head
+   * Calls `call.expire()` about `ms` after `now` (the caller's `performance.now()`) unless `call.done` is
+   * set first. Settled calls at the head
    * are dropped first: calls mostly settle in start order, so the queue stays as short as the number of
    * calls in flight and a settled call dies young (cheap for the garbage collector).
    */
-  add(call: Expiring): void {
+  add(call: Expiring, now = performance.now()): void {
     let head = this.#head;
     while (head?.done) {
       const next: Expiring | undefined = head.next;
@@ -49,7 +50,7 @@ export class Deadlines {
       head = next;
     }
     this.#head = head;
-    call.at = performance.now() + this.#ms;
+    call.at = now + this.#ms;
     call.next = undefined;
     if (head === undefined) this.#head = call;
     else this.#tail!.next = call;

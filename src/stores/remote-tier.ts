@@ -86,6 +86,8 @@ export class RemoteTier {
   readonly #timeoutMs: number;
   readonly #breaker: CircuitBreaker;
   readonly #onError: (error: StoreError, operation: string) => void;
+  /** The deadline queue of the default timeout (most calls), and those of other timeouts. */
+  readonly #queue: Deadlines;
   readonly #queues = new Map<number, Deadlines>();
 
   constructor(
@@ -96,6 +98,7 @@ export class RemoteTier {
   ) {
     this.store = store;
     this.#timeoutMs = options.timeoutMs;
+    this.#queue = new Deadlines(options.timeoutMs);
     this.#breaker = new CircuitBreaker(options.breaker, clock);
     this.#onError = onError;
   }
@@ -152,6 +155,7 @@ export class RemoteTier {
     timeoutMs: number,
     timeoutFallback: unknown,
     settle?: (value: unknown) => void,
+    startedAt?: number,
   ): TierCall {
     const call = new TierCall(this.#handlers, operation, fallback, timeoutMs, timeoutFallback);
     if (settle !== undefined) call.settle = settle;
@@ -160,7 +164,7 @@ export class RemoteTier {
         call.settle = resolve;
       });
     }
-    this.#deadlines(timeoutMs).add(call);
+    this.#deadlines(timeoutMs).add(call, startedAt);
     return call;
   }
 
@@ -198,6 +202,7 @@ export class RemoteTier {
 
   /** One deadline queue per distinct timeout (the default, and the longer one of slow operations). */
   #deadlines(ms: number): Deadlines {
+    if (ms === this.#timeoutMs) return this.#queue;
     let queue = this.#queues.get(ms);
     if (queue === undefined) {
       queue = new Deadlines(ms);
@@ -209,14 +214,22 @@ export class RemoteTier {
   /**
    * Reads `key` and calls `done` once, with its bytes or `undefined` (a miss, or any failure: counted and
    * reported like every call). The hot path of L2 reads: no closure, no promise of the tier's, and none of
-   * the store's when it can settle the call itself.
+   * the store's when it can settle the call itself. `startedAt` is the caller's `performance.now()` when it
+   * read the clock just before (its timeout counts from then).
    */
-  read(key: string, done: (bytes: Uint8Array | undefined) => void): void {
+  read(key: string, done: (bytes: Uint8Array | undefined) => void, startedAt?: number): void {
     if (this.#refused('get')) {
       done(undefined);
       return;
     }
-    const call = this.#start('get', undefined, this.#timeoutMs, undefined, done as (value: unknown) => void);
+    const call = this.#start(
+      'get',
+      undefined,
+      this.#timeoutMs,
+      undefined,
+      done as (value: unknown) => void,
+      startedAt,
+    );
     const settle = (this.store as Partial<SettlingStore>)[SETTLE_GET];
     if (settle !== undefined) {
       settle.call(this.store, key, call);
