@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 /**
  * Per-call timeouts without a timer per call. Calls started with the same timeout expire in the order
  * they started, so one timer armed for the oldest pending deadline serves them all: starting a call is
@@ -24,9 +26,16 @@ export class Deadlines {
   #head: Expiring | undefined;
   #tail: Expiring | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #sweep: () => void;
 
-  constructor(ms: number) {
+  /**
+   * `scope` is the async context expiries run in (default: the one this queue is made in), never that of
+   * whichever call armed the timer: one caller's AsyncLocalStorage store must not leak into another's
+   * timeout.
+   */
+  constructor(ms: number, scope: AsyncResource = new AsyncResource('stratacache.Deadlines')) {
     this.#ms = ms;
+    this.#sweep = scope.bind(() => this.#expire());
   }
 
   /** Calls `expire` about `ms` from now unless the returned deadline is marked `done` first. */
@@ -38,9 +47,9 @@ export class Deadlines {
 
   /**
    * Calls `call.expire()` about `ms` after `now` (the caller's `performance.now()`) unless `call.done` is
-   * set first. Settled calls at the head
-   * are dropped first: calls mostly settle in start order, so the queue stays as short as the number of
-   * calls in flight and a settled call dies young (cheap for the garbage collector).
+   * set first. Settled calls at the head are dropped first: calls mostly settle in start order, so the
+   * queue stays as short as the number of calls in flight and a settled call dies young (cheap for the
+   * garbage collector).
    */
   add(call: Expiring, now = performance.now()): void {
     let head = this.#head;
@@ -63,7 +72,7 @@ export class Deadlines {
     this.#timer.unref();
   }
 
-  readonly #sweep = (): void => {
+  #expire(): void {
     this.#timer = undefined;
     const now = performance.now();
     const expired: Expiring[] = [];
@@ -86,5 +95,5 @@ export class Deadlines {
         }
       });
     }
-  };
+  }
 }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
 import { Deadlines, type Expiring } from '../internal/deadlines.js';
@@ -89,6 +90,8 @@ export class RemoteTier {
   /** The deadline queue of the default timeout (most calls), and those of other timeouts. */
   readonly #queue: Deadlines;
   readonly #queues = new Map<number, Deadlines>();
+  /** The async context timeouts are reported in: the tier's own, never that of another caller. */
+  readonly #scope = new AsyncResource('stratacache.RemoteTier');
 
   constructor(
     store: Store,
@@ -98,7 +101,7 @@ export class RemoteTier {
   ) {
     this.store = store;
     this.#timeoutMs = options.timeoutMs;
-    this.#queue = new Deadlines(options.timeoutMs);
+    this.#queue = new Deadlines(options.timeoutMs, this.#scope);
     this.#breaker = new CircuitBreaker(options.breaker, clock);
     this.#onError = onError;
   }
@@ -190,6 +193,7 @@ export class RemoteTier {
       call.settle(call.fallback);
     },
     // A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback.
+    // Deadlines marks the call done before it calls `expire`.
     expired: (call) => {
       this.#breaker.failure();
       this.#onError(
@@ -205,7 +209,7 @@ export class RemoteTier {
     if (ms === this.#timeoutMs) return this.#queue;
     let queue = this.#queues.get(ms);
     if (queue === undefined) {
-      queue = new Deadlines(ms);
+      queue = new Deadlines(ms, this.#scope);
       this.#queues.set(ms, queue);
     }
     return queue;

@@ -84,4 +84,18 @@ describe('async context', () => {
     ]);
     expect(seen.sort()).toEqual(['load a in A', 'load b in B']);
   });
+
+  it('timeouts are reported in the cache’s own context, never in that of the caller who armed the timer', async () => {
+    const { store, controls } = chaosStore(new MapStore());
+    const cache = new Cache({ l2: store, l1: false, l2Timeout: 20 });
+    controls.hang = true;
+    const reported: Array<string | undefined> = [];
+    cache.on('error', () => reported.push(als.getStore()));
+    // A arms the deadline timer; B's read starts while it runs and expires on a later sweep.
+    const a = als.run('A', () => cache.getOrSet('a', async () => 'a'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const b = als.run('B', () => cache.getOrSet('b', async () => 'b'));
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
+    expect(reported).toEqual([undefined, undefined]);
+  });
 });
