@@ -33,6 +33,11 @@ class OneReplyStore extends MapStore {
 
 describe('async context', () => {
   const als = new AsyncLocalStorage<string>();
+  /** A loader of `key` that notes, in `seen`, the context it ran in. */
+  const noting = (seen: string[]) => (key: string) => async (): Promise<string> => {
+    seen.push(`load ${key} in ${als.getStore()}`);
+    return key;
+  };
 
   it.each([
     ['L2 only', false as const],
@@ -47,10 +52,7 @@ describe('async context', () => {
       const seen: string[] = [];
       cache.on('miss', ({ key }) => seen.push(`miss ${key} in ${als.getStore()}`));
       cache.on('hit', ({ key }) => seen.push(`hit ${key} in ${als.getStore()}`));
-      const loader = (key: string) => async () => {
-        seen.push(`load ${key} in ${als.getStore()}`);
-        return key;
-      };
+      const loader = noting(seen);
       await Promise.all([
         als.run('A', () => cache.getOrSet('a', loader('a'))),
         als.run('B', () => cache.getOrSet('b', loader('b'))),
@@ -74,10 +76,7 @@ describe('async context', () => {
     const cache = new Cache({ l2: store, l1: false, l2Timeout: 20 });
     controls.hang = true;
     const seen: string[] = [];
-    const loader = (key: string) => async () => {
-      seen.push(`load ${key} in ${als.getStore()}`);
-      return key;
-    };
+    const loader = noting(seen);
     await Promise.all([
       als.run('A', () => cache.getOrSet('a', loader('a'))),
       als.run('B', () => cache.getOrSet('b', loader('b'))),
