@@ -1,4 +1,4 @@
-import type { Clock } from '../src/index.js';
+import type { Clock } from 'stratacache';
 
 /**
  * Wall-clock time plus an offset the demo can move forward, so five minutes of cache time pass in an

@@ -5,7 +5,7 @@
  * stream, a price update made visible by tag invalidation, stale values served while the database is
  * slow and then down, and the same traffic without a cache. Exits with 1 if an invariant fails.
  */
-import { Cache, type CacheStats } from '../src/index.js';
+import { Cache, type CacheStats } from 'stratacache';
 import { CatalogDatabase, DatabaseDownError, type Product } from './catalog-database.js';
 import { type DemoConfig, parseConfig, UsageError } from './config.js';
 import { FastForwardClock } from './fast-forward-clock.js';

@@ -4,6 +4,12 @@ import { encodeKey } from './key-codec.js';
 import { errorFromReply, MemcachedConnection } from './memcached-connection.js';
 import type { MetaReply } from './meta-reply-parser.js';
 
+/**
+ * Node's `Buffer` where the consumer's types define it (`@types/node`), else the `Uint8Array` it extends:
+ * the public declarations must not require `@types/node` (TypeScript 7 loads no `@types` by default).
+ */
+export type NodeBuffer = typeof globalThis extends { Buffer: { prototype: infer B } } ? B : Uint8Array;
+
 /** Where the server is and how the client talks to it. */
 export interface MemcachedClientOptions {
   /** Server host (with `port`); or give `url`. */
@@ -49,7 +55,7 @@ export interface MemcachedSetOptions {
 /** What {@link MemcachedClient.lease} saw (the meta protocol's server-assisted stampede protection). */
 export interface MemcachedLease {
   /** The value, or `undefined` on a miss (a vivified placeholder is reported as a miss). */
-  value: Buffer | undefined;
+  value: NodeBuffer | undefined;
   /** The item's CAS, to write back with `set(key, v, { cas })`. */
   cas: bigint;
   /** `W`: this caller won the right to recompute the value; everyone else was told `winnerExists`. */
@@ -137,21 +143,21 @@ export class MemcachedClient {
   }
 
   /** The value under `key`, or `undefined`. */
-  async get(key: string | Uint8Array): Promise<Buffer | undefined> {
+  async get(key: string | Uint8Array): Promise<NodeBuffer | undefined> {
     const reply = await this.#single(`mg ${encodeKey(key)} v`);
     if (reply.code === 'VA') return reply.value;
     return expect(reply, 'EN', undefined);
   }
 
   /** The value and CAS under `key`, or `undefined`. */
-  async gets(key: string | Uint8Array): Promise<{ value: Buffer; cas: bigint } | undefined> {
+  async gets(key: string | Uint8Array): Promise<{ value: NodeBuffer; cas: bigint } | undefined> {
     const reply = await this.#single(`mg ${encodeKey(key)} v c`);
     if (reply.code === 'VA') return { value: reply.value!, cas: casOf(reply) };
     return expect(reply, 'EN', undefined);
   }
 
   /** The values under `keys` in order (`undefined` per miss), fetched as one quiet `mg` batch. */
-  async getMany(keys: readonly (string | Uint8Array)[]): Promise<Array<Buffer | undefined>> {
+  async getMany(keys: readonly (string | Uint8Array)[]): Promise<Array<NodeBuffer | undefined>> {
     if (keys.length === 0) return [];
     const wire = keys.map(encodeKey);
     const replies = await this.#pick().batch(wire.length, (i) => `mg ${wire[i]} v`);

@@ -11,7 +11,8 @@
  */
 export function closeOnSignal(
   targets: ReadonlyArray<{ close(): Promise<void> }>,
-  signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+  // A structural signal name, not `NodeJS.Signals`: the public declarations must not need `@types/node`.
+  signals: readonly `SIG${string}`[] = ['SIGTERM', 'SIGINT'],
 ): () => void {
   const remove = (): void => {
     for (const s of signals) process.off(s, handler);
