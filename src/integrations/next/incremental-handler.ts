@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type NextCache, type NextCacheOptions, sharedNextCache } from './runtime.js';
+import { isNextCache, type NextCache, type NextCacheOptions, sharedNextCache } from './runtime.js';
 import { type TagTimes, tagVerdict } from './tag-manifest.js';
 import type {
   CacheControl,
@@ -21,14 +21,52 @@ interface StoredEntry {
   v: unknown;
 }
 
-/** The `kind`s of Next's `IncrementalCacheValue`. */
-const KINDS = new Set(['APP_PAGE', 'APP_ROUTE', 'PAGES', 'FETCH', 'REDIRECT', 'IMAGE']);
 /** Header in which Next lists the tags of a rendered page or route (explicit and implicit). */
 const TAGS_HEADER = 'x-next-cache-tags';
 /** Next's "never expires" lifetime (seconds), treated like `Infinity`. */
 const INFINITE_CACHE_S = 0xfffffffe;
 
 const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+const isObject = (x: unknown): boolean => typeof x === 'object' && x !== null;
+const optional = (x: unknown, check: (x: unknown) => boolean): boolean => x === undefined || check(x);
+const isString = (x: unknown): boolean => typeof x === 'string';
+const isNumber = (x: unknown): boolean => typeof x === 'number';
+
+/** Whether `v` has the fields Next reads from a value of its kind (a foreign value must not reach Next). */
+function wellFormed(v: Record<string, unknown>): boolean {
+  switch (v.kind) {
+    case 'APP_PAGE':
+      return (
+        isString(v.html) &&
+        optional(v.rscData, Buffer.isBuffer) &&
+        optional(v.segmentData, (m) => m instanceof Map && [...m.values()].every(Buffer.isBuffer)) &&
+        optional(v.headers, isObject) &&
+        optional(v.status, isNumber) &&
+        optional(v.postponed, isString)
+      );
+    case 'PAGES':
+      return (
+        isString(v.html) &&
+        isObject(v.pageData) &&
+        optional(v.headers, isObject) &&
+        optional(v.status, isNumber)
+      );
+    case 'APP_ROUTE':
+      return Buffer.isBuffer(v.body) && isNumber(v.status) && isObject(v.headers);
+    case 'FETCH': {
+      const d = v.data as Record<string, unknown> | undefined;
+      return (
+        isObject(d) && isObject(d!.headers) && isString(d!.body) && isString(d!.url) && isNumber(v.revalidate)
+      );
+    }
+    case 'REDIRECT':
+      return isObject(v.props);
+    case 'IMAGE':
+      return isString(v.etag) && Buffer.isBuffer(v.buffer) && isString(v.extension);
+    default:
+      return false;
+  }
+}
 
 /** The stored entry, or undefined for anything this handler did not write (a foreign or corrupt value). */
 function decodeEntry(raw: unknown, fetchKind: boolean): (IncrementalEntry & { tags: string[] }) | undefined {
@@ -42,9 +80,9 @@ function decodeEntry(raw: unknown, fetchKind: boolean): (IncrementalEntry & { ta
     return undefined;
   }
   if (value !== null) {
-    const kind = (value as { kind?: unknown }).kind;
+    if (!isObject(value) || !wellFormed(value as Record<string, unknown>)) return undefined;
     // Next throws an invariant error (a 500) when a fetch lookup gets a page or the reverse.
-    if (typeof kind !== 'string' || !KINDS.has(kind) || (kind === 'FETCH') !== fetchKind) return undefined;
+    if (((value as IncrementalValue).kind === 'FETCH') !== fetchKind) return undefined;
   } else if (fetchKind) {
     return undefined;
   }
@@ -115,9 +153,14 @@ const buildIds = new Map<string, string>();
  * import { createIncrementalCacheHandler } from 'stratacache/next';
  * export default createIncrementalCacheHandler({ redis: process.env.REDIS_URL });
  */
-export function createIncrementalCacheHandler(options: NextCacheOptions = {}): IncrementalCacheHandlerClass {
-  let shared: NextCache | undefined;
-  const nextCache = (): NextCache => (shared ??= sharedNextCache(options));
+export function createIncrementalCacheHandler(
+  options: NextCacheOptions | NextCache = {},
+): IncrementalCacheHandlerClass {
+  let shared: NextCache | undefined = isNextCache(options) ? options : undefined;
+  const nextCache = (): NextCache => {
+    shared ??= sharedNextCache(options as NextCacheOptions);
+    return shared;
+  };
 
   return class StratacacheIncrementalHandler implements IncrementalCacheHandler {
     readonly #nc: NextCache;
@@ -150,7 +193,7 @@ export function createIncrementalCacheHandler(options: NextCacheOptions = {}): I
       if (tags.length === 0) return this.#answer(entry);
       if (fetchKind && tags.some((t) => this.#revalidated.includes(t))) return null;
       const times: TagTimes[] = await this.#nc.tags.times(tags);
-      const now = Date.now();
+      const now = this.#nc.clock.now();
       switch (tagVerdict(times, entry.lastModified, now)) {
         case 'expired':
           return null;
@@ -187,7 +230,7 @@ export function createIncrementalCacheHandler(options: NextCacheOptions = {}): I
       const fetchKind = data?.kind === 'FETCH' || ctx.fetchCache === true;
       const kind = fetchKind ? 'FETCH' : (data?.kind ?? 'APP_PAGE');
       const tags = fetchKind ? (ctx.tags ?? (strings(data?.tags) ? data.tags : [])) : headerTags(data);
-      const stored: StoredEntry = { m: Date.now(), t: tags, v: toWire(data) };
+      const stored: StoredEntry = { m: this.#nc.clock.now(), t: tags, v: toWire(data) };
       const cc = fetchKind ? undefined : ctx.cacheControl;
       if (cc !== undefined) stored.c = toWire(cc) as CacheControl;
       await this.#nc.cache.set(this.#key(key, kind), stored, { ttl: ttlOf(cc?.expire, this.#nc.maxTtl) });

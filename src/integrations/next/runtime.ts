@@ -42,6 +42,7 @@ export interface NextCache {
   readonly tags: TagManifest;
   /** `maxTtl`, resolved. */
   readonly maxTtl: number;
+  readonly clock: Clock;
   /** Closes both caches and the tag bus (tests; a Next server never closes its handlers). */
   close(): Promise<void>;
 }
@@ -144,12 +145,18 @@ export function createNextCache(options: NextCacheOptions = {}): NextCache {
     cache,
     tags,
     maxTtl,
+    clock,
     async close() {
       await tags.close();
       await tagCache.close();
       await cache.close();
     },
   };
+}
+
+/** True for a `NextCache` (handler factories take one instead of options, e.g. to run two "instances" in a test). */
+export function isNextCache(x: unknown): x is NextCache {
+  return typeof x === 'object' && x !== null && (x as NextCache).cache instanceof Cache && 'tags' in x;
 }
 
 const REGISTRY = Symbol.for('stratacache.next.caches');

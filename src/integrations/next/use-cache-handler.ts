@@ -1,5 +1,5 @@
 import { ttlOf } from './incremental-handler.js';
-import { type NextCache, type NextCacheOptions, sharedNextCache } from './runtime.js';
+import { isNextCache, type NextCache, type NextCacheOptions, sharedNextCache } from './runtime.js';
 import { passedExpiration, tagVerdict } from './tag-manifest.js';
 import type { TagDurations, UseCacheEntry, UseCacheHandler } from './types.js';
 
@@ -81,9 +81,12 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
  * import { createUseCacheHandler } from 'stratacache/next';
  * export default createUseCacheHandler({ redis: process.env.REDIS_URL });
  */
-export function createUseCacheHandler(options: NextCacheOptions = {}): UseCacheHandler {
-  let shared: NextCache | undefined;
-  const nextCache = (): NextCache => (shared ??= sharedNextCache(options));
+export function createUseCacheHandler(options: NextCacheOptions | NextCache = {}): UseCacheHandler {
+  let shared: NextCache | undefined = isNextCache(options) ? options : undefined;
+  const nextCache = (): NextCache => {
+    shared ??= sharedNextCache(options as NextCacheOptions);
+    return shared;
+  };
   /** `set`s in flight in this process, by key; removed when they settle (never the pending entry itself). */
   const pending = new Map<string, Promise<void>>();
   const keyOf = (cacheKey: string): string => `u:${cacheKey}`;
@@ -113,7 +116,7 @@ export function createUseCacheHandler(options: NextCacheOptions = {}): UseCacheH
       const found = decodeEntry(await nc.cache.get(keyOf(cacheKey)));
       if (found === undefined) return undefined;
       const { meta } = found;
-      const now = Date.now();
+      const now = nc.clock.now();
       if (now > meta.timestamp + meta.expire * 1000) return undefined;
       const tags = softTags.length === 0 ? meta.tags : [...meta.tags, ...softTags];
       let revalidate = meta.revalidate;
@@ -143,7 +146,8 @@ export function createUseCacheHandler(options: NextCacheOptions = {}): UseCacheH
 
     async getExpiration(tags) {
       if (tags.length === 0) return 0;
-      return passedExpiration(await nextCache().tags.times(tags), Date.now());
+      const nc = nextCache();
+      return passedExpiration(await nc.tags.times(tags), nc.clock.now());
     },
 
     async updateTags(tags: string[], durations?: TagDurations) {
