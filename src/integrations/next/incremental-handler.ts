@@ -136,6 +136,7 @@ export interface IncrementalCacheHandler {
 export type IncrementalCacheHandlerClass = new (ctx: IncrementalHandlerContext) => IncrementalCacheHandler;
 
 const buildIds = new Map<string, string>();
+const EXPIRED = Symbol('expired');
 
 /**
  * A class for Next's `cacheHandler` option: ISR pages, route handlers, the `fetch` cache, redirects and
@@ -186,8 +187,22 @@ export function createIncrementalCacheHandler(
     }
 
     async get(key: string, ctx: IncrementalGetContext): Promise<IncrementalEntry | null> {
+      const k = this.#key(key, ctx.kind);
+      const local = await this.#judge(await this.#nc.cache.get(k), ctx);
+      if (local !== EXPIRED) return local;
+      // The L1 copy predates a revalidation; another instance may have stored a fresh entry already.
+      const shared =
+        this.#nc.shared === undefined ? EXPIRED : await this.#judge(await this.#nc.shared.get(k), ctx);
+      return shared === EXPIRED ? null : shared;
+    }
+
+    /** What to answer for a stored value: the entry (possibly marked stale), a miss, or EXPIRED by a tag. */
+    async #judge(
+      raw: unknown,
+      ctx: IncrementalGetContext,
+    ): Promise<IncrementalEntry | null | typeof EXPIRED> {
       const fetchKind = ctx.kind === 'FETCH';
-      const entry = decodeEntry(await this.#nc.cache.get(this.#key(key, ctx.kind)), fetchKind);
+      const entry = decodeEntry(raw, fetchKind);
       if (entry === undefined) return null;
       const tags = fetchKind ? [...entry.tags, ...(ctx.tags ?? []), ...(ctx.softTags ?? [])] : entry.tags;
       if (tags.length === 0) return this.#answer(entry);
@@ -196,9 +211,9 @@ export function createIncrementalCacheHandler(
       const now = this.#nc.clock.now();
       switch (tagVerdict(times, entry.lastModified, now)) {
         case 'expired':
-          return null;
+          return EXPIRED;
         case 'stale':
-          return fetchKind ? this.#staleFetch(entry, ctx, now) : this.#staleResponse(entry);
+          return fetchKind ? this.#staleFetch(entry, ctx, now) : this.#staleResponse(entry, now);
         default:
           return this.#answer(entry);
       }
@@ -217,12 +232,23 @@ export function createIncrementalCacheHandler(
       return { lastModified: Math.min(entry.lastModified, now - revalidate * 1000 - 1), value: entry.value };
     }
 
-    /** A page/route entry whose lifetime says "revalidate now" (served stale, regenerated in the background). */
-    #staleResponse(entry: IncrementalEntry): IncrementalEntry {
+    /**
+     * A page/route entry Next will see as past its revalidate time, so it serves it once and regenerates it in
+     * the background: made earlier (when the route revalidates on a timer, still within its expire time), or
+     * else given a lifetime of `revalidate: 0`.
+     */
+    #staleResponse(entry: IncrementalEntry, now: number): IncrementalEntry {
+      const cc = entry.cacheControl;
+      if (cc !== undefined && typeof cc.revalidate === 'number' && cc.revalidate > 0) {
+        const made = Math.min(entry.lastModified, now - cc.revalidate * 1000 - 1);
+        if (cc.expire === undefined || made + cc.expire * 1000 > now) {
+          return { lastModified: made, value: entry.value, cacheControl: cc };
+        }
+      }
       return {
         lastModified: entry.lastModified,
         value: entry.value,
-        cacheControl: { revalidate: 0, expire: entry.cacheControl?.expire },
+        cacheControl: { revalidate: 0, expire: cc?.expire },
       };
     }
 

@@ -30,7 +30,13 @@ export interface NextCacheOptions {
    * @default 14 days
    */
   maxTtl?: number;
-  /** How long a tag's revalidation times are trusted without a bus message. @default 1_000 */
+  /**
+   * How long a tag's revalidation times read from Redis are trusted (bus messages still drop them at once).
+   * `0` reads them on every request, so a revalidation on one instance counts on the very next request of
+   * any other; a positive value saves that round trip per request at the price of a window (a bus message in
+   * flight) in which another instance may serve the old entry.
+   * @default 0
+   */
   tagSyncInterval?: number;
   /** Time source. @default Date.now */
   clock?: Clock;
@@ -39,6 +45,11 @@ export interface NextCacheOptions {
 /** The per-process state both handler kinds share: one `Cache` for entries, one tag manifest. */
 export interface NextCache {
   readonly cache: Cache;
+  /**
+   * The same entries read from Redis only (no L1), or undefined without Redis: when the L1 copy of an entry
+   * is older than a tag revalidation, another instance may already have stored a fresh one there.
+   */
+  readonly shared: Cache | undefined;
   readonly tags: TagManifest;
   /** `maxTtl`, resolved. */
   readonly maxTtl: number;
@@ -59,6 +70,16 @@ function positiveMs(name: string, value: unknown, fallback: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new InvalidOptionError(
       `Expected \`${name}\` to be a positive number of milliseconds, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function nonNegativeMs(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidOptionError(
+      `Expected \`${name}\` to be a non-negative number of milliseconds, got ${describe(value)}`,
     );
   }
   return value;
@@ -118,7 +139,7 @@ export function createNextCache(options: NextCacheOptions = {}): NextCache {
       `Expected \`maxTtl\` to be at most 20 days (${20 * DAY} ms), got ${describe(maxTtl)}`,
     );
   }
-  const syncInterval = positiveMs('tagSyncInterval', options.tagSyncInterval, 1_000);
+  const syncInterval = nonNegativeMs('tagSyncInterval', options.tagSyncInterval, 0);
   const l2Timeout = positiveMs('l2Timeout', options.l2Timeout, 100);
   const clock = options.clock ?? { now: Date.now };
   const store = storeOf(options.redis ?? defaultRedis(), prefix);
@@ -130,6 +151,10 @@ export function createNextCache(options: NextCacheOptions = {}): NextCache {
     l2Timeout,
     clock,
   });
+  const shared =
+    store === undefined
+      ? undefined
+      : new Cache({ l1: false, l2: store, prefix: 'e:', ttl: maxTtl, l2Timeout, clock });
   // Tag records never sit in an L1: the manifest's memo is their only per-process copy (see TagManifest).
   const tagCache =
     store === undefined
@@ -143,12 +168,13 @@ export function createNextCache(options: NextCacheOptions = {}): NextCache {
   });
   return {
     cache,
+    shared,
     tags,
     maxTtl,
     clock,
     async close() {
       await tags.close();
-      await tagCache.close();
+      await Promise.all([tagCache.close(), shared?.close()]);
       await cache.close();
     },
   };

@@ -53,7 +53,7 @@ function decodeTimes(raw: unknown): TagTimes {
 }
 
 export interface TagManifestOptions {
-  /** How long a tag's times read from L2 are trusted when no bus message says otherwise (ms). */
+  /** How long a tag's times read from L2 are trusted when no bus message says otherwise (ms); 0: not at all. */
   syncInterval: number;
   /**
    * L2 life of a tag record (ms), longer than any entry lives: every entry made before the record's times is
@@ -79,8 +79,8 @@ const KEY_PREFIX = 'tag:';
  * Revalidating is **O(number of tags)**: it writes those tags' records and never touches, scans or indexes
  * the entries carrying them; reads compare an entry's creation time with its tags' times. A record lives at
  * least `recordTtl`, longer than any entry created before it, so letting it expire forgets nothing.
- * Without a bus (or while it is cut) other instances see a revalidation within `syncInterval`; when the bus
- * reconnects after a cut every memo is dropped.
+ * By default every read asks L2 (see `times`); with a positive `syncInterval` other instances see a
+ * revalidation when the bus message arrives, at worst after `syncInterval`; a bus reconnect drops every memo.
  */
 export class TagManifest {
   readonly #cache: Cache;
@@ -91,16 +91,26 @@ export class TagManifest {
   /** Bumped by every bus message and reset, so a read that started before one does not memo its result. */
   #generation = 0;
   readonly #updates = new Map<string, Promise<void>>();
+  /** L2 errors so far: a read during which one happened may have missed records, not found them absent. */
+  #errors = 0;
 
   constructor(cache: Cache, bus: Bus | undefined, options: TagManifestOptions) {
     this.#cache = cache;
+    cache.on('error', () => {
+      this.#errors++;
+    });
     this.#bus = bus;
     this.#o = options;
     // The subscription retries by itself; a rejection only says the first attempt timed out.
     bus?.subscribe(this.#onMessage, this.#onReset).catch(() => {});
   }
 
-  /** The times of each tag, in order (memo first, one L2 round trip for the rest). */
+  /**
+   * The times of each tag, in order. With `syncInterval` 0 (the default) they are read from L2 on every call
+   * (one round trip, shared by concurrent callers), so a revalidation by any instance counts on the very next
+   * request; a positive `syncInterval` trusts the memo that long (bus messages still drop it at once). When
+   * L2 cannot answer, the last times this process knew stand in.
+   */
   async times(tags: readonly string[]): Promise<TagTimes[]> {
     const now = this.#o.clock.now();
     const out = new Array<TagTimes>(tags.length);
@@ -112,12 +122,19 @@ export class TagManifest {
     }
     if (missing.length === 0) return out;
     const generation = this.#generation;
+    const errors = this.#errors;
     const raw = await this.#cache.getMany(missing.map((i) => KEY_PREFIX + tags[i]!));
+    const failed = this.#errors !== errors;
     const until = this.#o.clock.now() + this.#o.syncInterval;
     for (let j = 0; j < missing.length; j++) {
+      const tag = tags[missing[j]!]!;
+      if (raw[j] === undefined && failed) {
+        out[missing[j]!] = this.#memo.get(tag)?.times ?? NEVER;
+        continue;
+      }
       const times = decodeTimes(raw[j]);
       out[missing[j]!] = times;
-      if (generation === this.#generation) this.#remember(tags[missing[j]!]!, times, until);
+      if (generation === this.#generation) this.#remember(tag, times, until);
     }
     return out;
   }

@@ -63,6 +63,29 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const EXPIRED = Symbol('expired');
+
+/** The entry to answer for a stored value (its `revalidate` -1 when a tag is stale), a miss, or EXPIRED by a tag. */
+async function judge(
+  nc: NextCache,
+  raw: unknown,
+  softTags: readonly string[],
+): Promise<UseCacheEntry | undefined | typeof EXPIRED> {
+  const found = decodeEntry(raw);
+  if (found === undefined) return undefined;
+  const { meta } = found;
+  const now = nc.clock.now();
+  if (now > meta.timestamp + meta.expire * 1000) return undefined;
+  const tags = softTags.length === 0 ? meta.tags : [...meta.tags, ...softTags];
+  let revalidate = meta.revalidate;
+  if (tags.length > 0) {
+    const verdict = tagVerdict(await nc.tags.times(tags), meta.timestamp, now);
+    if (verdict === 'expired') return EXPIRED;
+    if (verdict === 'stale') revalidate = -1;
+  }
+  return { ...meta, revalidate, value: streamOf(found.bytes) };
+}
+
 /**
  * A handler for Next's `cacheHandlers` (`'use cache'` and `'use cache: remote'`), over one L1 per instance
  * and Redis shared by the fleet.
@@ -113,19 +136,12 @@ export function createUseCacheHandler(options: NextCacheOptions | NextCache = {}
       const inFlight = pending.get(cacheKey);
       if (inFlight !== undefined) await inFlight;
       const nc = nextCache();
-      const found = decodeEntry(await nc.cache.get(keyOf(cacheKey)));
-      if (found === undefined) return undefined;
-      const { meta } = found;
-      const now = nc.clock.now();
-      if (now > meta.timestamp + meta.expire * 1000) return undefined;
-      const tags = softTags.length === 0 ? meta.tags : [...meta.tags, ...softTags];
-      let revalidate = meta.revalidate;
-      if (tags.length > 0) {
-        const verdict = tagVerdict(await nc.tags.times(tags), meta.timestamp, now);
-        if (verdict === 'expired') return undefined;
-        if (verdict === 'stale') revalidate = -1;
-      }
-      return { ...meta, revalidate, value: streamOf(found.bytes) };
+      const local = await judge(nc, await nc.cache.get(keyOf(cacheKey)), softTags);
+      if (local !== EXPIRED) return local;
+      // The L1 copy predates a revalidation; another instance may have stored a fresh entry already.
+      if (nc.shared === undefined) return undefined;
+      const shared = await judge(nc, await nc.shared.get(keyOf(cacheKey)), softTags);
+      return shared === EXPIRED ? undefined : shared;
     },
 
     async set(cacheKey, pendingEntry) {

@@ -35,6 +35,10 @@ async function page(
   const html = await res.text();
   const ms = performance.now() - t0;
   const render = /id="render">([^<]+)</.exec(html)?.[1];
+  if (render === undefined)
+    throw new Error(
+      `GET ${path} on ${instance.name}: ${res.status} without a render id: ${html.slice(0, 500)}`,
+    );
   const up = /id="upstream">([^<]+)</.exec(html)?.[1];
   return {
     status: res.status,
