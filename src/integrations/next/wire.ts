@@ -4,7 +4,7 @@
  * The core's default serializer is JSON, which turns a `Buffer` into `{ type, data: [...] }`, a `Map` into
  * `{}` and `Infinity` into `null`. Next's values carry all three (RSC payloads, route bodies and images are
  * Buffers, `segmentData` is a `Map<string, Buffer>`), so the handlers store this form instead: binary as
- * base64, maps as pairs, non-finite numbers and `undefined` array slots as markers. Objects whose own keys
+ * base64, maps as pairs, non-finite numbers, -0 and `undefined` array slots as markers. Objects whose own keys
  * could be mistaken for a marker (a key starting with NUL, or `__proto__`, which the core's safe parse drops)
  * are stored as pairs too, so any JSON-like value round-trips.
  *
@@ -21,7 +21,10 @@ const UNDEFINED = '\u0000u';
 /** The wire form of `value` (a tree of JSON values). */
 export function toWire(value: unknown): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? value : { [NUMBER]: String(value) };
+  if (typeof value === 'number') {
+    if (Object.is(value, -0)) return { [NUMBER]: '-0' };
+    return Number.isFinite(value) ? value : { [NUMBER]: String(value) };
+  }
   if (value === undefined) return { [UNDEFINED]: 1 };
   if (ArrayBuffer.isView(value)) {
     return { [BYTES]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
@@ -82,7 +85,8 @@ export function fromWire(wire: unknown): unknown {
         return out;
       }
       case NUMBER:
-        if (v !== 'Infinity' && v !== '-Infinity' && v !== 'NaN') throw new WireError('bad number');
+        if (v !== 'Infinity' && v !== '-Infinity' && v !== 'NaN' && v !== '-0')
+          throw new WireError('bad number');
         return Number(v);
       case UNDEFINED:
         return undefined;
