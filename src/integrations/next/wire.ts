@@ -4,7 +4,7 @@
  * The core's default serializer is JSON, which turns a `Buffer` into `{ type, data: [...] }`, a `Map` into
  * `{}` and `Infinity` into `null`. Next's values carry all three (RSC payloads, route bodies and images are
  * Buffers, `segmentData` is a `Map<string, Buffer>`), so the handlers store this form instead: binary as
- * base64, maps as pairs, non-finite numbers, -0 and `undefined` array slots as markers. Objects whose own keys
+ * base64, maps as pairs, non-finite numbers, -0 and `undefined` (Next's values have keys set to it) as markers. Objects whose own keys
  * could be mistaken for a marker (a key starting with NUL, or `__proto__`, which the core's safe parse drops)
  * are stored as pairs too, so any JSON-like value round-trips.
  *
@@ -38,7 +38,7 @@ export function toWire(value: unknown): unknown {
       return { [OBJECT]: keys.map((k) => [k, toWire(o[k])]) };
     }
     const out: Record<string, unknown> = {};
-    for (const k of keys) if (o[k] !== undefined) out[k] = toWire(o[k]);
+    for (const k of keys) out[k] = toWire(o[k]);
     return out;
   }
   throw new TypeError(`Cannot store a ${typeof value} in the Next.js cache`);
