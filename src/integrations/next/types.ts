@@ -11,11 +11,10 @@ export interface TagDurations {
 
 /** What `next start` passes to the incremental handler's constructor (one per request). */
 export interface IncrementalHandlerContext {
-  dev?: boolean;
-  serverDistDir?: string;
+  dev?: boolean | undefined;
+  serverDistDir?: string | undefined;
   /** Tags revalidated by an upstream proxy in minimal mode. */
-  revalidatedTags?: readonly string[];
-  [key: string]: unknown;
+  revalidatedTags?: readonly string[] | undefined;
 }
 
 /** A route's cache lifetime as Next passes it to `set` (seconds). */
@@ -27,24 +26,26 @@ export interface CacheControl {
 /** The `ctx` of the incremental handler's `get`. */
 export interface IncrementalGetContext {
   kind: string;
-  revalidate?: number | false;
-  tags?: string[];
-  softTags?: string[];
-  [key: string]: unknown;
+  revalidate?: number | false | undefined;
+  tags?: string[] | undefined;
+  softTags?: string[] | undefined;
+  isFallback?: boolean | undefined;
 }
 
 /** The `ctx` of the incremental handler's `set`. */
 export interface IncrementalSetContext {
-  fetchCache?: boolean;
-  tags?: string[];
-  cacheControl?: CacheControl;
-  [key: string]: unknown;
+  fetchCache?: boolean | undefined;
+  tags?: string[] | undefined;
+  cacheControl?: CacheControl | undefined;
 }
 
 /** One of Next's `IncrementalCacheValue` kinds (pages, app routes, fetch, redirects, images). */
 export interface IncrementalValue {
   kind: string;
-  [key: string]: unknown;
+  /** Pages and app routes: response headers (Next lists the entry's tags in `x-next-cache-tags`). */
+  headers?: unknown;
+  /** Fetch entries: the fetch's tags. */
+  tags?: unknown;
 }
 
 /** What the incremental handler's `get` resolves. */

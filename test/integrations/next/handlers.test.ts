@@ -42,7 +42,8 @@ async function bytesOf(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.from(await new Response(stream).arrayBuffer());
 }
 
-const values: Record<string, IncrementalValue> = {
+type Value = IncrementalValue & Record<string, unknown>;
+const values: Record<string, Value> = {
   APP_PAGE: {
     kind: 'APP_PAGE',
     html: '<p>hi</p>',
@@ -75,7 +76,7 @@ const values: Record<string, IncrementalValue> = {
     revalidate: 60,
   },
 };
-const fetchValue: IncrementalValue = {
+const fetchValue: Value = {
   kind: 'FETCH',
   data: { headers: { a: 'b' }, body: 'eyJ4IjoxfQ==', url: 'http://upstream/x', status: 200 },
   revalidate: 30,
