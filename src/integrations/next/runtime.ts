@@ -35,7 +35,7 @@ export interface NextCacheOptions {
    * `0` reads them on every request, so a revalidation on one instance counts on the very next request of
    * any other; a positive value saves that round trip per request at the price of a window (a bus message in
    * flight) in which another instance may serve the old entry.
-   * @default 0
+   * @default process.env.STRATACACHE_TAG_SYNC_INTERVAL, else 0
    */
   tagSyncInterval?: number;
   /** Time source. @default Date.now */
@@ -139,7 +139,12 @@ export function createNextCache(options: NextCacheOptions = {}): NextCache {
       `Expected \`maxTtl\` to be at most 20 days (${20 * DAY} ms), got ${describe(maxTtl)}`,
     );
   }
-  const syncInterval = nonNegativeMs('tagSyncInterval', options.tagSyncInterval, 0);
+  const envSync = process.env.STRATACACHE_TAG_SYNC_INTERVAL;
+  const syncInterval = nonNegativeMs(
+    'tagSyncInterval',
+    options.tagSyncInterval ?? (envSync === undefined || envSync === '' ? undefined : Number(envSync)),
+    0,
+  );
   const l2Timeout = positiveMs('l2Timeout', options.l2Timeout, 100);
   const clock = options.clock ?? { now: Date.now };
   const store = storeOf(options.redis ?? defaultRedis(), prefix);
