@@ -8,6 +8,9 @@ export default defineConfig({
     metrics: 'src/metrics/index.ts',
     prometheus: 'src/metrics/prometheus.ts',
     testing: 'src/testing/index.ts',
+    next: 'src/integrations/next/index.ts',
+    'next-incremental': 'src/integrations/next/handlers/incremental.ts',
+    'next-use-cache': 'src/integrations/next/handlers/use-cache.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,5 +19,15 @@ export default defineConfig({
   target: 'node20',
   splitting: true,
   treeshake: true,
-  external: ['@redis/client', '@opentelemetry/api', 'prom-client'],
+  // Integrations import the core by its package name, as users do; left external, every entry point shares the
+  // one copy of the core in dist/ (so `instanceof Cache` holds across entry points).
+  external: [
+    '@redis/client',
+    '@opentelemetry/api',
+    'prom-client',
+    'stratacache',
+    /^stratacache\//,
+    'next',
+    /^next\//,
+  ],
 });

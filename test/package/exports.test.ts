@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -39,9 +39,53 @@ describe('the built package', () => {
   });
 
   it('exposes the subpaths', () => {
-    for (const sub of ['redis', 'memcached', 'metrics', 'prometheus']) {
+    for (const sub of [
+      'redis',
+      'memcached',
+      'metrics',
+      'prometheus',
+      'next',
+      'next/incremental',
+      'next/use-cache',
+    ]) {
       run(['--input-type=module', '-e', `await import('stratacache/${sub}')`]);
       run(['-e', `require('stratacache/${sub}')`]);
+    }
+  });
+
+  it('shares one copy of the core between entry points (instanceof Cache holds across them)', () => {
+    const check = `
+      const nc = next.createNextCache({ redis: false });
+      // CommonJS gets the default export as module.exports itself; Next's interopDefault takes either.
+      const handler = incremental.default ?? incremental;
+      const uc = useCache.default ?? useCache;
+      console.log(JSON.stringify({
+        sameClass: nc.cache instanceof core.Cache,
+        handler: typeof handler === 'function' && typeof uc.get === 'function',
+      }));
+      await nc.close();`;
+    const esm = run([
+      '--input-type=module',
+      '-e',
+      `import * as core from 'stratacache'; import * as next from 'stratacache/next';
+       import * as incremental from 'stratacache/next/incremental'; import * as useCache from 'stratacache/next/use-cache';
+       ${check}`,
+    ]);
+    expect(JSON.parse(esm)).toEqual({ sameClass: true, handler: true });
+    const cjs = run([
+      '-e',
+      `const core = require('stratacache'); const next = require('stratacache/next');
+       const incremental = require('stratacache/next/incremental'); const useCache = require('stratacache/next/use-cache');
+       (async () => { ${check} })()`,
+    ]);
+    expect(JSON.parse(cjs)).toEqual({ sameClass: true, handler: true });
+  });
+
+  it('keeps the core out of the integration bundles', () => {
+    for (const file of ['next.js', 'next.cjs']) {
+      const text = readFileSync(`dist/${file}`, 'utf8');
+      expect(text).not.toMatch(/class Cache\b/);
+      expect(text).toMatch(/from ['"]stratacache['"]|require\(['"]stratacache['"]\)/);
     }
   });
 });
