@@ -15,11 +15,14 @@ export interface ValueMetric {
   /** UCUM unit, as OpenTelemetry expects. */
   unit: string;
   /** The label (attribute) that splits the metric, when `read` returns one value per label value. */
-  by?: 'tier' | 'reason';
+  by?: 'tier' | 'reason' | 'namespace';
   read: (s: CacheStats) => number | Record<string, number>;
 }
 
-/** A latency distribution, in seconds, exported as quantiles 0.5, 0.9, 0.99 and 1 (the max). */
+/**
+ * A latency distribution, in seconds: a histogram with the classic buckets of `LATENCY_BOUNDS_MS` (and,
+ * where asked for, the deprecated quantiles 0.5, 0.9, 0.99 and 1 = the max).
+ */
 export interface LatencyMetric {
   kind: 'latency';
   /** The OpenTelemetry name, without the prefix; see {@link prometheusName} for the Prometheus one. */
@@ -33,7 +36,7 @@ export interface LatencyMetric {
 export type Metric = ValueMetric | LatencyMetric;
 
 /** Label (attribute) names the adapters set themselves, so user labels cannot take them. */
-export const RESERVED_LABELS: readonly string[] = ['cache', 'tier', 'reason', 'quantile'];
+export const RESERVED_LABELS: readonly string[] = ['cache', 'tier', 'reason', 'namespace', 'quantile', 'le'];
 
 /** The quantiles a latency metric exports (1 is the max). */
 export const QUANTILES = [
@@ -189,21 +192,45 @@ export const METRICS: readonly Metric[] = [
     read: (s) => (s.l2CircuitOpen ? 1 : 0),
   },
   {
+    kind: 'counter',
+    name: 'namespace.hits',
+    description:
+      'Fresh values found, by namespace (only with a trackNamespaces source; at most `max` namespaces, then _other).',
+    unit: '{lookup}',
+    by: 'namespace',
+    read: (s) => byNamespace(s, 'hits'),
+  },
+  {
+    kind: 'counter',
+    name: 'namespace.misses',
+    description:
+      'Lookups that found no fresh value, by namespace (only with a trackNamespaces source; at most `max` namespaces, then _other).',
+    unit: '{lookup}',
+    by: 'namespace',
+    read: (s) => byNamespace(s, 'misses'),
+  },
+  {
     kind: 'latency',
     name: 'get.duration',
     description:
-      'Latency of reads (L1 hits of the fast path are sampled 1 in 16, each sample counting 16; every other read is timed); quantile 1 is the max.',
+      'Latency of reads (L1 hits of the fast path are sampled 1 in 16, each sample counting 16; every other read is timed).',
     unit: 's',
     read: (s) => s.latency.get,
   },
   {
     kind: 'latency',
     name: 'load.duration',
-    description: 'Latency of loader calls; quantile 1 is the max.',
+    description: 'Latency of loader calls.',
     unit: 's',
     read: (s) => s.latency.load,
   },
 ];
+
+function byNamespace(s: CacheStats, field: 'hits' | 'misses'): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (s.namespaces !== undefined) for (const id in s.namespaces) out[id] = s.namespaces[id]![field];
+  return out;
+}
 
 /**
  * The Prometheus name of a metric, without the prefix: dots become underscores, counters end in `_total`

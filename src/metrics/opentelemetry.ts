@@ -20,6 +20,12 @@ export interface OpenTelemetryOptions {
   name?: string;
   /** Constant attributes added to every measurement of this cache. */
   attributes?: Attributes;
+  /**
+   * Report get/load latency quantiles (0.5, 0.9, 0.99, 1 = max) as gauges with a `quantile` attribute.
+   * They cannot be aggregated across instances: prefer the histograms of `openTelemetryHistograms` and
+   * set this to false (the default turns false in the next release). @default true
+   */
+  latency?: boolean;
 }
 
 /** What {@link registerOpenTelemetry} returns. */
@@ -63,7 +69,8 @@ const METER_METHODS = [
   'removeBatchObservableCallback',
 ] as const;
 
-function validAttributes(attributes: unknown): Attributes {
+/** Checks user attributes: an object of strings, numbers and booleans, none with a reserved name. */
+export function validAttributes(attributes: unknown): Attributes {
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
     throw new TypeError(`Expected \`attributes\` to be an object, got ${describe(attributes)}`);
   }
@@ -88,7 +95,8 @@ function validAttributes(attributes: unknown): Attributes {
  * Reports a cache's stats through an OpenTelemetry `Meter` (`@opentelemetry/api`, an optional peer
  * dependency) as observable instruments: cumulative counters (hits, misses, per-tier hits and misses,
  * stale values served by reason, loads, corrupt values, L1 evictions and expirations), up-down counters
- * (L1 entries and bytes) and gauges (L2 circuit state, get/load latency quantiles in seconds). One batch
+ * (L1 entries and bytes), counters by namespace (with a `trackNamespaces` source) and gauges (L2 circuit
+ * state, get/load latency quantiles in seconds; see `openTelemetryHistograms` for histograms). One batch
  * callback reads **one** `cache.stats()` snapshot per collection, so the instruments are consistent.
  *
  * @example
@@ -117,7 +125,11 @@ export function registerOpenTelemetry(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
   }
-  assertKnownKeys('options', options, ['prefix', 'name', 'attributes']);
+  assertKnownKeys('options', options, ['prefix', 'name', 'attributes', 'latency']);
+  const latency = options.latency ?? true;
+  if (typeof latency !== 'boolean') {
+    throw new TypeError(`Expected \`latency\` to be a boolean, got ${describe(latency)}`);
+  }
   const prefix = options.prefix ?? 'stratacache.';
   if (typeof prefix !== 'string' || (prefix !== '' && !INSTRUMENT_PREFIX.test(prefix))) {
     throw new TypeError(
@@ -133,7 +145,8 @@ export function registerOpenTelemetry(
     ...(options.attributes === undefined ? {} : validAttributes(options.attributes)),
   };
 
-  const instruments = INSTRUMENTS.map((spec) => {
+  const specs = latency ? INSTRUMENTS : INSTRUMENTS.filter((i) => i.by !== 'quantile');
+  const instruments = specs.map((spec) => {
     const opts = { description: spec.description, unit: spec.unit };
     const id = prefix + spec.name;
     const instrument: ObservableCounter | ObservableUpDownCounter | ObservableGauge =

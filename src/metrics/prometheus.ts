@@ -1,4 +1,12 @@
-import { Counter, Gauge, type Registry, type RegistryContentType, register, Summary } from 'prom-client';
+import {
+  Counter,
+  Gauge,
+  Histogram as PromHistogram,
+  type Registry,
+  type RegistryContentType,
+  register,
+  Summary,
+} from 'prom-client';
 import { InvalidOptionError } from '../errors.js';
 import { assertKnownKeys, describe } from '../internal/asserts.js';
 import {
@@ -11,6 +19,7 @@ import {
   type StatsSource,
   type ValueMetric,
 } from './catalog.js';
+import { classicBuckets, LATENCY_BOUNDS_MS } from './histogram.js';
 import type { CacheStats } from './stats.js';
 
 /** Options of {@link prometheusCollector}. */
@@ -23,6 +32,13 @@ export interface PrometheusCollectorOptions {
   name?: string;
   /** Constant labels added to every series of this cache; caches sharing a prefix must use the same label names. */
   labels?: Record<string, string>;
+  /**
+   * How latencies are exported: `'histogram'` (classic buckets `le` = 2^k µs from 4 µs to 8.39 s, plus
+   * `_sum` and `_count`; aggregatable across instances with `histogram_quantile`), or `'summary'` (the
+   * quantiles 0.5, 0.9, 0.99 and 1 of this process, as before 0.2; deprecated, removed in the next
+   * release). Caches sharing a prefix must use the same kind. @default 'histogram'
+   */
+  latency?: 'histogram' | 'summary';
 }
 
 /** What {@link prometheusCollector} returns. */
@@ -39,12 +55,19 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** The caches exporting under one prefix of one registry; they share the metric objects. */
 class CollectorGroup {
   readonly labelNames: readonly string[];
+  readonly latency: 'histogram' | 'summary';
   readonly members = new Map<string, { source: StatsSource; labels: Labels }>();
-  readonly #metrics: ReadonlyArray<{ name: string; metric: Counter | Gauge | Summary }>;
+  readonly #metrics: ReadonlyArray<{ name: string; metric: Counter | Gauge | Summary | PromHistogram }>;
   #snapshot: Array<[Labels, CacheStats]> | undefined;
 
-  constructor(registry: Registry<RegistryContentType>, prefix: string, labelNames: readonly string[]) {
+  constructor(
+    registry: Registry<RegistryContentType>,
+    prefix: string,
+    labelNames: readonly string[],
+    latency: 'histogram' | 'summary',
+  ) {
     this.labelNames = labelNames;
+    this.latency = latency;
     const all = ['cache', ...labelNames];
     const names = METRICS.map((spec) => prefix + prometheusName(spec));
     for (const name of names) {
@@ -88,8 +111,12 @@ class CollectorGroup {
     return this.#snapshot;
   }
 
-  #create(spec: Metric, name: string, common: string[]): Counter | Gauge | Summary {
-    if (spec.kind === 'latency') return new LatencySummary(this, spec, name, common);
+  #create(spec: Metric, name: string, common: string[]): Counter | Gauge | Summary | PromHistogram {
+    if (spec.kind === 'latency') {
+      return this.latency === 'summary'
+        ? new LatencySummary(this, spec, name, common)
+        : new LatencyHistogram(this, spec, name, common);
+    }
     // Every collection starts from a reset, so adding the value sets a gauge as well as a counter.
     const config = {
       name,
@@ -145,6 +172,59 @@ class LatencySummary extends Summary {
   }
 }
 
+/** prom-client's `Histogram#getForPromString` (untyped there), which `get` and the registry call. */
+const promExposition = (
+  PromHistogram.prototype as unknown as {
+    getForPromString(this: PromHistogram): ReturnType<PromHistogram['get']>;
+  }
+).getForPromString;
+
+/** The bucket bounds exported as `le`, in seconds. */
+const LE_SECONDS = LATENCY_BOUNDS_MS.map((ms) => ms / 1000);
+
+/**
+ * A Prometheus histogram whose buckets, sum and count come from the caches' latency histograms: each `le`
+ * is the edge of an internal bucket, so the counts are exact (no interpolation).
+ */
+class LatencyHistogram extends PromHistogram {
+  readonly #group: CollectorGroup;
+  readonly #spec: LatencyMetric;
+  readonly #name: string;
+
+  constructor(group: CollectorGroup, spec: LatencyMetric, name: string, labelNames: string[]) {
+    super({ name, help: spec.description, labelNames, buckets: LE_SECONDS, registers: [] });
+    this.#group = group;
+    this.#spec = spec;
+    this.#name = name;
+  }
+
+  override async get(): ReturnType<PromHistogram['get']> {
+    const snapshot = this.#group.snapshot();
+    const values: Awaited<ReturnType<PromHistogram['get']>>['values'] = [];
+    const bucket = `${this.#name}_bucket`;
+    for (const [labels, stats] of snapshot) {
+      const h = this.#spec.read(stats).histogram;
+      const counts = classicBuckets(h, LATENCY_BOUNDS_MS, true);
+      for (let j = 0; j < LE_SECONDS.length; j++) {
+        values.push({ metricName: bucket, labels: { ...labels, le: LE_SECONDS[j]! }, value: counts[j]! });
+      }
+      values.push(
+        { metricName: bucket, labels: { ...labels, le: '+Inf' }, value: h.count },
+        { metricName: `${this.#name}_sum`, labels, value: h.sum / 1000 },
+        { metricName: `${this.#name}_count`, labels, value: h.count },
+      );
+    }
+    // prom-client's own exposition (name, help, type; no values: nothing is observed) around ours.
+    const base = await promExposition.call(this);
+    return { ...base, values };
+  }
+
+  // The text exposition reads this one; the same values, with every label on the sample.
+  getForPromString(): ReturnType<PromHistogram['get']> {
+    return this.get();
+  }
+}
+
 const groups = new WeakMap<Registry<RegistryContentType>, Map<string, CollectorGroup>>();
 
 function validLabels(labels: unknown): Labels {
@@ -170,7 +250,8 @@ function validLabels(labels: unknown): Labels {
  * Exports a cache's stats to Prometheus through prom-client (an optional peer dependency), read at
  * scrape time from one `cache.stats()` snapshot: hits and misses (overall and by tier), stale values
  * served by reason, loads, corrupt values, L1 evictions, expirations, entries and bytes, the L2 circuit
- * state, and get/load latency as summaries (quantiles 0.5, 0.9, 0.99 and 1 = max, in seconds).
+ * state, hits and misses by namespace (with a `trackNamespaces` source), and get/load latency as
+ * histograms in seconds (classic buckets; `latency: 'summary'` keeps the old quantiles for one release).
  *
  * Several caches share one registry: each is a `cache` label value (`name`) of the same metrics. Counters
  * reset when the process restarts, as Prometheus expects.
@@ -194,7 +275,11 @@ export function prometheusCollector(
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
   }
-  assertKnownKeys('options', options, ['registry', 'prefix', 'name', 'labels']);
+  assertKnownKeys('options', options, ['registry', 'prefix', 'name', 'labels', 'latency']);
+  const latency = options.latency ?? 'histogram';
+  if (latency !== 'histogram' && latency !== 'summary') {
+    throw new TypeError(`Expected \`latency\` to be 'histogram' or 'summary', got ${describe(latency)}`);
+  }
   const registry = options.registry ?? register;
   for (const method of ['registerMetric', 'getSingleMetric', 'removeSingleMetric'] as const) {
     if (typeof (registry as Partial<Registry> | null)?.[method] !== 'function') {
@@ -222,9 +307,14 @@ export function prometheusCollector(
   let group = byPrefix.get(prefix);
   if (group !== undefined && !group.isRegisteredIn(registry)) group = undefined;
   if (group === undefined) {
-    group = new CollectorGroup(registry, prefix, labelNames);
+    group = new CollectorGroup(registry, prefix, labelNames, latency);
     byPrefix.set(prefix, group);
   } else {
+    if (group.latency !== latency) {
+      throw new InvalidOptionError(
+        `Expected \`latency\` to be '${group.latency}' like the other caches exported with prefix "${prefix}", got '${latency}'`,
+      );
+    }
     if (group.labelNames.join() !== labelNames.join()) {
       throw new InvalidOptionError(
         `Expected \`labels\` to have the names of the other caches exported with prefix "${prefix}" (${group.labelNames.join(', ') || 'none'}), got ${labelNames.join(', ') || 'none'}`,

@@ -31,6 +31,17 @@ export interface CacheStats {
   latency: { get: LatencySummary; load: LatencySummary };
   /** Whether the L2 circuit breaker is open. */
   l2CircuitOpen: boolean;
+  /**
+   * Hits and misses by namespace id (`_root` for keys outside any namespace, `_other` past the cap). Only
+   * a source made by `trackNamespaces` fills it; `cache.stats()` does not.
+   */
+  namespaces?: Record<string, NamespaceCounts>;
+}
+
+/** Lookups of one namespace (see `trackNamespaces`). */
+export interface NamespaceCounts {
+  hits: number;
+  misses: number;
 }
 
 /** Mutable counters behind `cache.stats()`; shared by a cache and its namespaces. */

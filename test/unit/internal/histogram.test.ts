@@ -42,7 +42,15 @@ describe('Histogram', () => {
     h.record(5, 0);
     h.record(5, -16);
     h.record(5, Number.POSITIVE_INFINITY);
-    expect(h.summary()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
+    expect(h.summary()).toEqual({
+      count: 0,
+      p50: 0,
+      p90: 0,
+      p99: 0,
+      max: 0,
+      mean: 0,
+      histogram: { count: 0, sum: 0, max: 0, buckets: [] },
+    });
   });
 });
 

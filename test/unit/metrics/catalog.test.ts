@@ -24,6 +24,8 @@ describe('metric catalog', () => {
       'l1_entries',
       'l1_bytes',
       'l2_circuit_open',
+      'namespace_hits_total',
+      'namespace_misses_total',
       'get_duration_seconds',
       'load_duration_seconds',
     ]);
@@ -48,6 +50,8 @@ describe('metric catalog', () => {
       'l1.entries',
       'l1.bytes',
       'l2.circuit_open',
+      'namespace.hits',
+      'namespace.misses',
       'get.duration',
       'load.duration',
     ]);

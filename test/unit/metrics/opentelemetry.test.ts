@@ -269,7 +269,7 @@ describe('registerOpenTelemetry', () => {
         InvalidOptionError,
       );
       expect(() => registerOpenTelemetry(cache, meter, { attributes: { cache: 'x' } })).toThrow(
-        'Expected attribute names other than cache, tier, reason, quantile (use `name` for the cache), got "cache" (string)',
+        'Expected attribute names other than cache, tier, reason, namespace, quantile, le (use `name` for the cache), got "cache" (string)',
       );
       expect(() => registerOpenTelemetry(cache, meter, { attributes: { region: {} as never } })).toThrow(
         'Expected `attributes.region` to be a string, number or boolean, got an object',

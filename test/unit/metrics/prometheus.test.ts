@@ -92,7 +92,7 @@ describe('prometheusCollector', () => {
 
     expect(text).toContain('# TYPE stratacache_hits_total counter');
     expect(text).toContain('# TYPE stratacache_l1_entries gauge');
-    expect(text).toContain('# TYPE stratacache_get_duration_seconds summary');
+    expect(text).toContain('# TYPE stratacache_get_duration_seconds histogram');
     // get('a') is a hit; get('missing'), getOrSet('b') and getOrSet('c') miss; the stale read is a miss too.
     expect(value(samples, 'stratacache_hits_total', l)).toBe(1);
     expect(value(samples, 'stratacache_misses_total', l)).toBe(stats.misses);
@@ -131,24 +131,19 @@ describe('prometheusCollector', () => {
       (get.mean * get.count) / 1000,
       9,
     );
-    expect(value(samples, 'stratacache_get_duration_seconds', { ...l, quantile: '0.5' })).toBeCloseTo(
-      get.p50 / 1000,
-      9,
-    );
-    expect(value(samples, 'stratacache_get_duration_seconds', { ...l, quantile: '0.99' })).toBeCloseTo(
-      get.p99 / 1000,
-      9,
-    );
-    expect(value(samples, 'stratacache_get_duration_seconds', { ...l, quantile: '1' })).toBeCloseTo(
-      get.max / 1000,
-      9,
-    );
+    // A histogram: exact cumulative buckets, the last one (+Inf) holding every observation.
+    expect(value(samples, 'stratacache_get_duration_seconds_bucket', { ...l, le: '+Inf' })).toBe(get.count);
+    const le = samples
+      .filter((x) => x.name === 'stratacache_get_duration_seconds_bucket' && x.labels.le !== '+Inf')
+      .map((x) => x.value);
+    expect(le).toHaveLength(22);
+    for (let i = 1; i < le.length; i++) expect(le[i]!).toBeGreaterThanOrEqual(le[i - 1]!);
     const load = stats.latency.load;
     expect(value(samples, 'stratacache_load_duration_seconds_count', l)).toBe(load.count);
-    // The slow loader slept 5 ms, so the max load latency is at least that.
-    expect(
-      value(samples, 'stratacache_load_duration_seconds', { ...l, quantile: '1' }),
-    ).toBeGreaterThanOrEqual(0.004);
+    // The slow loader slept 5 ms, so at least one load is above the 4.096 ms bucket.
+    expect(value(samples, 'stratacache_load_duration_seconds_bucket', { ...l, le: '0.004096' })).toBeLessThan(
+      load.count,
+    );
     await cache.close();
   });
 
