@@ -164,13 +164,19 @@ describe('stratacache/next with two next start instances', () => {
   });
 
   it('revalidateTag with a profile serves the old page once while it is regenerated for both', async () => {
+    const before = renders('isr');
     await revalidate(b, 'upstream', 'max');
     expect((await page(a, '/isr')).render).toBe(first);
-    const fresh = await until('the regenerated page', async () => {
-      const r = (await page(b, '/isr')).render;
-      return r !== first ? r : undefined;
+    // Both instances may have started a background regeneration from their stale hit (Next renders per
+    // instance); the fleet must converge on one regenerated page, the last one written to the shared tier.
+    await until('both instances to serve the same regenerated page', async () => {
+      const fromA = (await page(a, '/isr')).render;
+      const fromB = (await page(b, '/isr')).render;
+      return fromA !== first && fromA === fromB ? fromA : undefined;
     });
-    expect((await page(a, '/isr')).render).toBe(fresh);
+    const regenerations = renders('isr') - before;
+    expect(regenerations).toBeGreaterThanOrEqual(1);
+    expect(regenerations).toBeLessThanOrEqual(2);
   });
 
   it("shares 'use cache' entries and expires them per their cacheLife profile", async () => {
