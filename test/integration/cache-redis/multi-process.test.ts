@@ -113,8 +113,25 @@ describe('fencing', () => {
       stampede: { distributed: true, lease: 150, wait: 3000, poll: 20 },
     });
     try {
-      const paused = holder.send({ cmd: 'blockedLoad', key: 'fenced', blockMs: 800, value: 'stale-holder' });
-      await new Promise((r) => setTimeout(r, 400));
+      const paused = holder.send({ cmd: 'blockedLoad', key: 'fenced', blockMs: 2000, value: 'stale-holder' });
+      // Wait until the holder has taken the lease and it has expired under its stalled loader (no fixed
+      // sleep: on a loaded machine the holder may take its lease late).
+      const raw = createClient({ url: redis.url });
+      await raw.connect();
+      try {
+        let seen = false;
+        const deadline = performance.now() + 10_000;
+        for (;;) {
+          const locks = await raw.keys('*:lock:*fenced');
+          if (locks.length > 0) seen = true;
+          else if (seen) break;
+          if (performance.now() > deadline)
+            throw new Error(`no lease on 'fenced' came and went (seen: ${seen})`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        raw.destroy();
+      }
       // The stalled holder's lease has expired: this instance is granted a newer one and writes first.
       expect(await cache.getOrSet('fenced', async () => 'newer-holder')).toBe('newer-holder');
       const r = await paused;
