@@ -112,21 +112,23 @@ describe('Prometheus latency histograms (real prom-client registry)', () => {
       prometheusCollector(a, { registry, name: 'a' }),
       prometheusCollector(b, { registry, name: 'b' }),
     );
-    await loadTimes(a, [1, 20]);
-    await loadTimes(b, [20, 20, 40]);
+    // a's 0 ms load resolves on the next timer turn; the others are ≥ 25 ms (timers never fire much early,
+    // but a loaded machine may fire them late, so only the lower bounds and a generous ceiling are checked).
+    await loadTimes(a, [0, 25]);
+    await loadTimes(b, [25, 25, 40]);
     const text = await registry.metrics();
     expect(text).toContain('# TYPE stratacache_load_duration_seconds histogram');
     const buckets = series(text, 'stratacache_load_duration_seconds_bucket');
     const at = (cache: string, le: string): number =>
       buckets.find((s) => s.labels === `{cache="${cache}",le="${le}"}`)!.value;
-    // 16.384 ms: a's 1 ms load is below, the 20 ms ones are not; every load is below 65.536 ms.
+    // 16.384 ms: a's 0 ms load is below, the 25 ms ones are not; every load is below 1.048576 s.
     expect(at('a', '0.016384')).toBe(1);
     expect(at('b', '0.016384')).toBe(0);
-    expect(at('a', '0.065536') + at('b', '0.065536')).toBe(5);
+    expect(at('a', '1.048576') + at('b', '1.048576')).toBe(5);
     expect(at('a', '+Inf')).toBe(2);
     expect(at('b', '+Inf')).toBe(3);
     const sum = series(text, 'stratacache_load_duration_seconds_sum');
-    expect(sum.find((s) => s.labels === '{cache="b"}')!.value).toBeGreaterThanOrEqual(0.08);
+    expect(sum.find((s) => s.labels === '{cache="b"}')!.value).toBeGreaterThanOrEqual(0.088); // 90 ms of timers, less ~2 % early firing
     expect(text).not.toContain('quantile=');
     await Promise.all([a.close(), b.close()]);
   });
