@@ -24,8 +24,9 @@ describe('stampede across processes', () => {
       expect(loads).toBe(1);
       for (const r of results) {
         expect(r.distinct).toBe(1);
-        // loader time + 50 ms + the lock poll bound (50 ms) + process scheduling slack on 2 cores
-        expect(r.maxMs as number).toBeLessThan(100 + 50 + 50 + 250);
+        // Waiters are woken when the value lands, not after a lease expiry; the bound is loose on
+        // purpose (4 processes share 2 cores with the rest of the suite), far below the lease TTL.
+        expect(r.maxMs as number).toBeLessThan(2000);
       }
       expect(results.filter((r) => (r.lockWaits as number) > 0).length).toBe(3);
     } finally {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { LoaderTimeoutError } from '../../../src/errors.js';
 import { ManualClock, sleep } from '../../helpers/clock.js';
@@ -91,16 +91,17 @@ describe('loader timeouts', () => {
     const cache = new Cache({ clock, ttl: 1000, grace: 60_000, timeouts: { soft: 20 } });
     await cache.getOrSet('k', async () => 'old');
     clock.advance(1500);
+    // The loader finishes only when released, so 'old' can only come from the soft timeout.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
     const slow = async () => {
-      await sleep(120);
+      await gate;
       return 'new';
     };
-    const t0 = Date.now();
     expect(await cache.getOrSet('k', slow)).toBe('old');
-    expect(Date.now() - t0).toBeLessThan(110);
     expect(cache.stats().stale.softTimeout).toBe(1);
-    await sleep(150);
-    expect(await cache.get('k')).toBe('new');
+    release();
+    await vi.waitFor(async () => expect(await cache.get('k')).toBe('new'), { timeout: 5000 });
   });
 
   it('soft timeout without a stale value waits for the loader', async () => {

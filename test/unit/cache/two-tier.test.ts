@@ -148,9 +148,8 @@ describe('L1 + L2', () => {
     const { store, controls } = chaosStore(new MapStore());
     const cache = new Cache({ l2: store, l2Timeout: 30 });
     controls.hang = true;
-    const t0 = Date.now();
+    // Without the timeout the call never settles (the L2 hangs forever) and the test times out.
     expect(await cache.getOrSet('k', async () => 'v')).toBe('v');
-    expect(Date.now() - t0).toBeLessThan(500);
     expect(cache.stats().tiers.l2.errors).toBeGreaterThanOrEqual(1);
   });
 
