@@ -13,7 +13,7 @@ import { describe } from './internal/asserts.js';
 import { Emitter, type Payloads } from './internal/emitter.js';
 import { type Entry, settledValue } from './internal/entry.js';
 import { decodeEnvelope, encodeEnvelope } from './internal/envelope.js';
-import { escapeGlob, globToRegExp } from './internal/glob.js';
+import { compileGlob, escapeGlob, type Glob } from './internal/glob.js';
 import type { Bus, BusMessage } from './invalidation/bus.js';
 import { NamespaceScope } from './invalidation/namespaces.js';
 import { SyncedNumbers } from './invalidation/synced-numbers.js';
@@ -129,7 +129,7 @@ interface Core {
   tags: TagIndex;
   generations: SyncedNumbers;
   /** Pattern invalidations for L2 stores that cannot scan, checked on L2 reads. */
-  patterns: Array<{ re: RegExp; at: number }>;
+  patterns: Array<{ glob: Glob; at: number }>;
   cachedErrors: Map<string, { error: unknown; until: number }>;
   bus: Bus | undefined;
   lock: DistributedLock | undefined;
@@ -635,10 +635,10 @@ export class Cache {
     }
     const c = this.#core;
     const nsPrefix = this.#ns === undefined ? '' : await this.#key('x').then((k) => k.slice(0, -1));
-    const localRe = globToRegExp(escapeGlob(nsPrefix) + glob);
+    const local = compileGlob(escapeGlob(nsPrefix) + glob);
     let removed = 0;
     if (c.l1 !== undefined) {
-      for (const lk of [...c.l1.keys()]) if (localRe.test(lk) && c.l1.delete(lk)) removed++;
+      for (const lk of [...c.l1.keys()]) if (local.test(lk) && c.l1.delete(lk)) removed++;
     }
     const fullGlob = escapeGlob(c.o.prefix + nsPrefix) + glob;
     const store = c.l2?.store;
@@ -1005,7 +1005,7 @@ export class Cache {
     if (state === DEAD) return undefined;
     if (c.patterns.length > 0) {
       const fk = c.o.prefix + lk;
-      for (const p of c.patterns) if (p.at >= entry.createdAt && p.re.test(fk)) return undefined;
+      for (const p of c.patterns) if (p.at >= entry.createdAt && p.glob.test(fk)) return undefined;
     }
     this.#setL1(lk, entry);
     return { entry, state, tier: 'l2' };
@@ -1403,7 +1403,7 @@ export class Cache {
 
   #rememberPattern(fullGlob: string, at: number): void {
     const patterns = this.#core.patterns;
-    patterns.push({ re: globToRegExp(fullGlob), at });
+    patterns.push({ glob: compileGlob(fullGlob), at });
     if (patterns.length > MAX_PATTERNS) patterns.splice(0, patterns.length - MAX_PATTERNS);
   }
 
@@ -1438,9 +1438,9 @@ export class Cache {
           c.tags.learn(m.tags, m.ts);
           return;
         case 'pattern': {
-          const re = globToRegExp(m.pattern);
+          const glob = compileGlob(m.pattern);
           if (c.l1 !== undefined)
-            for (const lk of [...c.l1.keys()]) if (re.test(prefix + lk)) c.l1.delete(lk);
+            for (const lk of [...c.l1.keys()]) if (glob.test(prefix + lk)) c.l1.delete(lk);
           if (c.l2 !== undefined && c.l2.store.scan === undefined) this.#rememberPattern(m.pattern, m.ts);
           return;
         }

@@ -1,6 +1,6 @@
 import { ClosedError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
-import { globToRegExp } from '../internal/glob.js';
+import { compileGlob } from '../internal/glob.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../stores/store.js';
 
 const enc = new TextEncoder();
@@ -86,8 +86,9 @@ export class MapStore implements Store {
   }
 
   async *scan(glob: string): AsyncIterable<string> {
-    const re = globToRegExp(glob);
-    for (const key of [...this.#map.keys()]) if (re.test(key) && this.#live(key) !== undefined) yield key;
+    const matcher = compileGlob(glob);
+    for (const key of [...this.#map.keys()])
+      if (matcher.test(key) && this.#live(key) !== undefined) yield key;
   }
 
   async incr(key: string, by = 1): Promise<number> {
