@@ -15,6 +15,7 @@ export type CacheErrorCode =
   | 'ERR_CACHE_LOADER_TIMEOUT'
   | 'ERR_CACHE_STORE'
   | 'ERR_CACHE_STORE_TIMEOUT'
+  | 'ERR_CACHE_STORE_NOT_READY'
   | 'ERR_CACHE_CIRCUIT_OPEN'
   | 'ERR_CACHE_VALUE_TOO_LARGE'
   | 'ERR_CACHE_CLOSED'
@@ -84,10 +85,13 @@ export class StoreError extends CacheError {
 
 /** A remote store did not answer within the per-operation timeout. */
 export class StoreTimeoutError extends StoreError {
-  constructor(operation: string, timeoutMs: number) {
-    super(`Store operation \`${operation}\` did not answer within ${timeoutMs} ms`, {
-      code: 'ERR_CACHE_STORE_TIMEOUT',
-    });
+  /** `cause`: the store's last connection error, when it is not connected (then named in the message). */
+  constructor(operation: string, timeoutMs: number, cause?: StoreError) {
+    super(
+      `Store operation \`${operation}\` did not answer within ${timeoutMs} ms` +
+        (cause === undefined ? '' : `; not connected: ${cause.message}`),
+      { code: 'ERR_CACHE_STORE_TIMEOUT', cause },
+    );
   }
 }
 

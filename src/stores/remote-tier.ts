@@ -197,7 +197,11 @@ export class RemoteTier {
     expired: (call) => {
       this.#breaker.failure();
       this.#onError(
-        new StoreTimeoutError(`${this.store.name}.${call.operation}`, call.timeoutMs),
+        new StoreTimeoutError(
+          `${this.store.name}.${call.operation}`,
+          call.timeoutMs,
+          this.store.connectionError,
+        ),
         call.operation,
       );
       call.settle(call.timeoutFallback);

@@ -1,3 +1,4 @@
+import type { StoreError } from '../errors.js';
 import type { Bus } from '../invalidation/bus.js';
 import type { DistributedLock } from '../stampede/distributed-lock.js';
 
@@ -12,6 +13,11 @@ import type { DistributedLock } from '../stampede/distributed-lock.js';
 export interface Store {
   /** A short name for stats, events and error messages (`redis`, `memcached:127.0.0.1:11211`). */
   readonly name: string;
+  /**
+   * Optional: why the store cannot reach its server right now (the last connection error while no reply has
+   * come since), so a timed-out call can name the real cause (refused, auth failed, TLS).
+   */
+  readonly connectionError?: StoreError | undefined;
   /** What the store can do natively; the `Cache` falls back on its own mechanisms for the rest. */
   readonly capabilities: StoreCapabilities;
 

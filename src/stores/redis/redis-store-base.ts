@@ -8,6 +8,7 @@ import type { DistributedLock } from '../../stampede/distributed-lock.js';
 import { type ReadSink, SETTLE_GET } from '../remote-tier.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { groupBySlot } from './cluster-slot.js';
+import { ConnectionHealth, type ReadyOptions } from './connection-health.js';
 import type { LuaScript } from './lua-scripts.js';
 import { SET_MAX } from './lua-scripts.js';
 import { MultiGetSink, ReadBatcher, type ReplySink, toBytes } from './read-batch.js';
@@ -212,6 +213,7 @@ export abstract class RedisStoreBase implements Store {
   readonly #reads = new ReadBatcher((keys, sinks) => this.#sendReads(keys, sinks));
   #lastReplyAt = 0;
   #closed = false;
+  readonly #health: ConnectionHealth;
 
   protected constructor(
     options: ResolvedRedisOptions,
@@ -224,6 +226,7 @@ export abstract class RedisStoreBase implements Store {
     this.#timeoutMs = options.commandTimeoutMs;
     this.#deadlines = this.#timeoutMs === 0 ? undefined : new Deadlines(this.#timeoutMs);
     this.#transport = makeTransport(options, (err) => this.#connectionError(err));
+    this.#health = new ConnectionHealth(this.name, this.#transport.firstReady);
   }
 
   /** Connection health counters (a snapshot). */
@@ -231,15 +234,25 @@ export abstract class RedisStoreBase implements Store {
     return { ...this.#stats, recycles: this.#transport.recycles };
   }
 
-  /** Resolves once the store's first connection is ready (operations before that wait for it, bounded). */
-  async ready(): Promise<void> {
-    await this.#transport.firstReady;
+  /**
+   * Resolves once the store's first connection is ready (operations before that wait for it, bounded).
+   * With `timeoutMs` or `signal` it is a start-up health check: it rejects with a `StoreError` (code
+   * `ERR_CACHE_STORE_NOT_READY`) whose cause is the last connection error (refused, auth, TLS).
+   */
+  ready(options: ReadyOptions = {}): Promise<void> {
+    return this.#health.ready(this.#transport.firstReady, options);
+  }
+
+  /** The last connection error while no reply has come since (undefined while the connection works). */
+  get connectionError(): StoreError | undefined {
+    return this.#health.error;
   }
 
   #connectionError(err: unknown): void {
     this.#stats.connectionErrors++;
     if (this.#closed) return;
     const error = toStoreError(err, `${this.name} connection`);
+    this.#health.connectionFailed(error);
     try {
       this.#options.onError?.(error);
     } catch {
@@ -284,6 +297,7 @@ export abstract class RedisStoreBase implements Store {
     const first = this.#transport.firstReady;
     if (first === undefined) this.#dispatch(op, key, readonly, args, buffers, map, sink);
     else {
+      this.#health.waitingForFirstConnection();
       this.#bounded(op, first).then(
         () => this.#dispatch(op, key, readonly, args, buffers, map, sink),
         (err: unknown) => sink.reject(err),
@@ -364,6 +378,7 @@ export abstract class RedisStoreBase implements Store {
   #replied(command: RedisCommand, value: unknown): void {
     command.settled = true;
     this.#lastReplyAt = performance.now();
+    this.#health.replied(this.#lastReplyAt);
     if (command.done) return;
     command.done = true;
     // Parsed in the same read that broke the reply stream: possibly spliced from two replies.
@@ -413,7 +428,7 @@ export abstract class RedisStoreBase implements Store {
     return new Promise<T>((resolve, reject) => {
       const deadline = deadlines.start(() => {
         this.#stats.timeouts++;
-        reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs));
+        reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs, this.#health.error));
       });
       pending.then(
         (value) => {
@@ -657,6 +672,7 @@ export abstract class RedisStoreBase implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#health.close();
     await Promise.all([...this.#children].map((c) => c.close()));
     this.#children.clear();
     await this.#transport.close();

@@ -29,7 +29,8 @@ export class RedisStore extends RedisStoreBase {
       if (typeof connection !== 'object' || connection === null) {
         throw new InvalidOptionError(`Expected \`{ url }\` or \`{ client }\`, got ${describe(connection)}`);
       }
-      if ('client' in connection) return new ClientTransport(connection.client, false, settings, onError);
+      if ('client' in connection)
+        return new ClientTransport(nodeRedisClient(connection.client), false, settings, onError);
       if (typeof connection.url !== 'string') {
         throw new InvalidOptionError(
           `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
@@ -49,4 +50,26 @@ export class RedisStore extends RedisStoreBase {
       return new ClientTransport(client, true, settings, onError);
     });
   }
+}
+
+/** The borrowed client, if it is a node-redis one; anything else would fail inside every call, so it is refused. */
+function nodeRedisClient(client: unknown): RedisClientLike {
+  const c = client as (Partial<RedisClientLike> & { status?: unknown; pipeline?: unknown }) | null;
+  if (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.isOpen === 'boolean' &&
+    typeof c.sendCommand === 'function' &&
+    typeof c.duplicate === 'function'
+  ) {
+    return c as RedisClientLike;
+  }
+  const got =
+    typeof c?.status === 'string' && typeof c.pipeline === 'function'
+      ? 'an ioredis client'
+      : describe(client);
+  throw new InvalidOptionError(
+    `Expected \`client\` to be a node-redis v5 client (createClient() from @redis/client or redis), got ${got}; ` +
+      'or pass { url } and the store creates its own connection',
+  );
 }
