@@ -41,7 +41,7 @@ describe('wrap names', () => {
   it('names the right call for the cache-manager shape wrap(key, fn)', () => {
     const cache = new Cache();
     const wrapLike = cache.wrap as unknown as (k: string, fn: () => number) => unknown;
-    expect(() => wrapLike.call(cache, 'user:1', () => 1)).toThrow(/getOrSet\('user:1', fn\)/);
+    expect(() => wrapLike.call(cache, 'user:1', () => 1)).toThrow(/getOrSet\("user:1", fn\)/);
   });
 });
 
@@ -49,10 +49,7 @@ describe('wrap argument keys', () => {
   async function keyOf(...args: unknown[]): Promise<string> {
     const cache = new Cache();
     let seen = '';
-    const fn = cache.wrap(
-      async (..._a: unknown[]) => 1,
-      { name: 'f' },
-    );
+    const fn = cache.wrap(async (..._a: unknown[]) => 1, { name: 'f' });
     cache.on('miss', ({ key }) => {
       seen = key;
     });
@@ -78,7 +75,15 @@ describe('wrap argument keys', () => {
   });
 
   it.each([
-    ['a Map', () => [new Map<unknown, unknown>([[{ k: 1 }, 'v'], ['a', [1n]]])]],
+    [
+      'a Map',
+      () => [
+        new Map<unknown, unknown>([
+          [{ k: 1 }, 'v'],
+          ['a', [1n]],
+        ]),
+      ],
+    ],
     ['NaN, -0 and a BigInt', () => [Number.NaN, -0, 10n ** 30n]],
   ])('gives %s a stable key', async (_name, make) => {
     expect(await keyOf(...make())).toBe(await keyOf(...make()));
@@ -86,7 +91,21 @@ describe('wrap argument keys', () => {
 
   it('sorts object keys, Map entries and Set items', async () => {
     expect(await keyOf({ a: 1, b: 2 })).toBe(await keyOf({ b: 2, a: 1 }));
-    expect(await keyOf(new Map([['a', 1], ['b', 2]]))).toBe(await keyOf(new Map([['b', 2], ['a', 1]])));
+    expect(
+      await keyOf(
+        new Map([
+          ['a', 1],
+          ['b', 2],
+        ]),
+      ),
+    ).toBe(
+      await keyOf(
+        new Map([
+          ['b', 2],
+          ['a', 1],
+        ]),
+      ),
+    );
     expect(await keyOf(new Set([1, 2]))).toBe(await keyOf(new Set([2, 1])));
   });
 
@@ -97,7 +116,17 @@ describe('wrap argument keys', () => {
   it.each([
     ['a function', [{ x: () => 1 }], 'args[0].x'],
     ['a symbol', [1, Symbol('s')], 'args[1]'],
-    ['a cycle', [(() => { const o: Record<string, unknown> = {}; o.self = o; return { a: [o] }; })()], 'args[0].a[0].self'],
+    [
+      'a cycle',
+      [
+        (() => {
+          const o: Record<string, unknown> = {};
+          o.self = o;
+          return { a: [o] };
+        })(),
+      ],
+      'args[0].a[0].self',
+    ],
     ['a class instance', [{ 'a b': new (class Point {})() }], 'args[0]["a b"]'],
   ])('rejects %s with a SerializationError naming its path', async (_name, args, path) => {
     const cache = new Cache();
