@@ -68,26 +68,16 @@ describe('wrap argument keys', () => {
     ['-0 and 0', [-0], [0]],
     ['Infinity and null', [Number.POSITIVE_INFINITY], [null]],
     ['typed arrays of different types', [new Uint8Array([1])], [new Int8Array([1])]],
-    ['a Buffer and a Uint8Array', [Buffer.from([1])], [new Uint8Array([1])]],
-    ['a string that looks like a tag', ['~u'], [undefined]],
   ])('keeps %s apart', async (_name, a, b) => {
     expect(await keyOf(...a)).not.toBe(await keyOf(...b));
   });
 
-  it.each([
-    [
-      'a Map',
-      () => [
-        new Map<unknown, unknown>([
-          [{ k: 1 }, 'v'],
-          ['a', [1n]],
-        ]),
-      ],
-    ],
-    ['NaN, -0 and a BigInt', () => [Number.NaN, -0, 10n ** 30n]],
-  ])('gives %s a stable key', async (_name, make) => {
-    expect(await keyOf(...make())).toBe(await keyOf(...make()));
-  });
+  it.each([['NaN, -0 and a BigInt', () => [Number.NaN, -0, 10n ** 30n]]])(
+    'gives %s a stable key',
+    async (_name, make) => {
+      expect(await keyOf(...make())).toBe(await keyOf(...make()));
+    },
+  );
 
   it('sorts object keys, Map entries and Set items', async () => {
     expect(await keyOf({ a: 1, b: 2 })).toBe(await keyOf({ b: 2, a: 1 }));
@@ -107,10 +97,6 @@ describe('wrap argument keys', () => {
       ),
     );
     expect(await keyOf(new Set([1, 2]))).toBe(await keyOf(new Set([2, 1])));
-  });
-
-  it('keeps the readable JSON form for primitives', async () => {
-    expect(await keyOf(3, 'a', true, null)).toBe('f:[3,"a",true,null]');
   });
 
   it.each([
@@ -141,10 +127,5 @@ describe('wrap argument keys', () => {
     expect((err as SerializationError).code).toBe('ERR_CACHE_SERIALIZE');
     expect((err as Error).message).toContain(path);
     await cache.close();
-  });
-
-  it('does not reject a shared, acyclic reference', async () => {
-    const shared = { a: 1 };
-    expect(await keyOf([shared, shared])).toBe(await keyOf([{ a: 1 }, { a: 1 }]));
   });
 });
