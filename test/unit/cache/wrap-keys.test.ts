@@ -9,6 +9,7 @@ describe('wrap names', () => {
   it('rejects a second function with the same name', () => {
     const cache = new Cache();
     cache.wrap(users.find);
+    expect(() => cache.wrap(users.find), 'the same function again').not.toThrow();
     const err = (() => {
       try {
         cache.wrap(orders.find);
@@ -23,10 +24,11 @@ describe('wrap names', () => {
     expect(() => cache.wrap(orders.find, { name: 'find' })).toThrow(InvalidOptionError);
   });
 
-  it('keeps distinctly named functions apart', async () => {
+  it('keeps functions with the same fn.name apart once given distinct names', async () => {
     const cache = new Cache();
     const findUser = cache.wrap(users.find, { name: 'user' });
     const findOrder = cache.wrap(orders.find, { name: 'order' });
+    expect(() => cache.wrap(orders.find, { name: 'user' })).toThrow(InvalidOptionError);
     expect(await findUser(1)).toEqual({ user: 1 });
     expect(await findOrder(1)).toEqual({ order: 1 });
   });
