@@ -526,7 +526,15 @@ export class Cache {
       );
     }
     this.#claimWrapName(base, fn);
-    return (...args: A) => this.getOrSet(`${base}:${encodeArgs(args)}`, () => fn(...args), opts);
+    return (...args: A) => {
+      let argKey: string;
+      try {
+        argKey = encodeArgs(args);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.getOrSet(`${base}:${argKey}`, () => fn(...args), opts);
+    };
   }
 
   /** Reserves `name` for `fn` in this cache (or namespace), so two functions never share keys. */

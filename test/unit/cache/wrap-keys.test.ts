@@ -116,15 +116,14 @@ describe('wrap argument keys', () => {
       'args[0].a[0].self',
     ],
     ['a class instance', [{ 'a b': new (class Point {})() }], 'args[0]["a b"]'],
-  ])('rejects %s with a SerializationError naming its path', async (_name, args, path) => {
+  ])('rejects %s with a SerializationError naming its path, as a rejection', async (_name, args, path) => {
     const cache = new Cache();
     const fn = cache.wrap(async (..._a: unknown[]) => 1, { name: 'f' });
     let err: unknown;
-    try {
-      await fn(...args);
-    } catch (e) {
+    const call = fn(...args);
+    await call.catch((e: unknown) => {
       err = e;
-    }
+    });
     expect(err).toBeInstanceOf(SerializationError);
     expect((err as SerializationError).code).toBe('ERR_CACHE_SERIALIZE');
     expect((err as Error).message).toContain(path);
