@@ -11,13 +11,18 @@
  */
 import { SerializationError } from '../errors.js';
 
+/**
+ * Where the encoder is, kept cheap and formatted only for an error: a number is an array index, a string
+ * an object key, a one-item array a ready-made segment (Map and Set members).
+ */
+type Path = Array<number | string | [string]>;
+
 /** Encodes `args` as a key suffix; throws {@link SerializationError} for an argument it cannot encode. */
 export function encodeArgs(args: readonly unknown[]): string {
-  const path: string[] = ['args'];
-  return encodeArray(args, path, []);
+  return encodeArray(args, [], []);
 }
 
-function encode(value: unknown, path: string[], ancestors: object[]): string {
+function encode(value: unknown, path: Path, ancestors: object[]): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -37,7 +42,7 @@ function encode(value: unknown, path: string[], ancestors: object[]): string {
   }
 }
 
-function encodeObject(value: object, path: string[], ancestors: object[]): string {
+function encodeObject(value: object, path: Path, ancestors: object[]): string {
   if (ancestors.includes(value)) throw unencodable(path, 'a cycle back to one of its containers');
   if (Array.isArray(value)) return encodeArray(value, path, ancestors);
   if (value instanceof Date) return `~D${value.getTime()}`;
@@ -48,9 +53,9 @@ function encodeObject(value: object, path: string[], ancestors: object[]): strin
     const entries: string[] = [];
     let i = 0;
     for (const [k, v] of value) {
-      path.push(`.keys()[${i}]`);
+      path.push([`.keys()[${i}]`]);
       const ek = encode(k, path, ancestors);
-      path[path.length - 1] = `.get(${ek})`;
+      path[path.length - 1] = [`.get(${ek})`];
       entries.push(`[${ek},${encode(v, path, ancestors)}]`);
       path.pop();
       i++;
@@ -60,7 +65,7 @@ function encodeObject(value: object, path: string[], ancestors: object[]): strin
     const items: string[] = [];
     let i = 0;
     for (const item of value) {
-      path.push(`.values()[${i++}]`);
+      path.push([`.values()[${i++}]`]);
       items.push(encode(item, path, ancestors));
       path.pop();
     }
@@ -76,7 +81,7 @@ function encodeObject(value: object, path: string[], ancestors: object[]): strin
     const record = value as Record<string, unknown>;
     const parts: string[] = [];
     for (const k of keys) {
-      path.push(/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
+      path.push(k);
       parts.push(`${JSON.stringify(k)}:${encode(record[k], path, ancestors)}`);
       path.pop();
     }
@@ -86,7 +91,7 @@ function encodeObject(value: object, path: string[], ancestors: object[]): strin
   return out;
 }
 
-function encodeArray(value: readonly unknown[], path: string[], ancestors: object[]): string {
+function encodeArray(value: readonly unknown[], path: Path, ancestors: object[]): string {
   ancestors.push(value);
   let out = '[';
   for (let i = 0; i < value.length; i++) {
@@ -95,7 +100,7 @@ function encodeArray(value: readonly unknown[], path: string[], ancestors: objec
       out += '~h';
       continue;
     }
-    path.push(`[${i}]`);
+    path.push(i);
     out += encode(value[i], path, ancestors);
     path.pop();
   }
@@ -104,7 +109,7 @@ function encodeArray(value: readonly unknown[], path: string[], ancestors: objec
 }
 
 /** A typed array, DataView or Buffer: its exact type and bytes. Subclasses are refused (unknown state). */
-function encodeView(value: ArrayBufferView, path: string[]): string {
+function encodeView(value: ArrayBufferView, path: Path): string {
   const ctor = value.constructor as { name?: unknown } | undefined;
   const name = ctor?.name;
   if (typeof name !== 'string' || (globalThis as Record<string, unknown>)[name] !== ctor)
@@ -115,9 +120,15 @@ function encodeView(value: ArrayBufferView, path: string[]): string {
   return `~${name}:${hex}`;
 }
 
-function unencodable(path: string[], what: string): SerializationError {
+function unencodable(path: Path, what: string): SerializationError {
+  let at = 'args';
+  for (const p of path) {
+    if (typeof p === 'number') at += `[${p}]`;
+    else if (typeof p === 'string') at += /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
+    else at += p[0];
+  }
   return new SerializationError(
-    `Cannot build a wrap() key: \`${path.join('')}\` is ${what}; expected a primitive, Date, Map, Set, ` +
+    `Cannot build a wrap() key: \`${at}\` is ${what}; expected a primitive, Date, Map, Set, ` +
       'array, plain object, typed array or Buffer (or pass `key` to wrap())',
   );
 }
