@@ -9,6 +9,7 @@ import {
   StoreError,
   ValueTooLargeError,
 } from './errors.js';
+import { encodeArgs } from './internal/arg-key.js';
 import { describe } from './internal/asserts.js';
 import { Emitter, type Payloads } from './internal/emitter.js';
 import { type Entry, settledValue } from './internal/entry.js';
@@ -79,9 +80,12 @@ export interface CacheEvents {
 
 /** Options of `wrap`. */
 export interface WrapOptions<A extends unknown[]> extends GetOrSetOptions {
-  /** Builds the cache key from the arguments. @default `${name}:${JSON.stringify(args)}` */
+  /**
+   * Builds the cache key from the arguments.
+   * @default `${name}:` and a lossless encoding of the arguments (see docs/get-or-set-and-stampede.md#wrap)
+   */
   key?: (...args: A) => string;
-  /** Key prefix when `key` is not given. @default the function's name */
+  /** Key prefix when `key` is not given; unique per cache or namespace. @default the function's name */
   name?: string;
 }
 
@@ -131,6 +135,8 @@ interface Core {
   /** Pattern invalidations for L2 stores that cannot scan, checked on L2 reads. */
   patterns: Array<{ glob: Glob; at: number }>;
   cachedErrors: Map<string, { error: unknown; until: number }>;
+  /** `wrap()` names per namespace and the function that holds each. */
+  wrapNames: Map<string, unknown>;
   bus: Bus | undefined;
   lock: DistributedLock | undefined;
   id: string;
@@ -245,6 +251,7 @@ export class Cache {
       generations: new SyncedNumbers(l2, `${meta}gen:`, o.clock, o.syncInterval),
       patterns: [],
       cachedErrors: new Map(),
+      wrapNames: new Map(),
       bus: o.bus === false ? undefined : o.bus === true ? o.l2!.createBus!(`__sc_bus:${o.prefix}`) : o.bus,
       lock: o.stampede.distributed ? o.l2!.createLock!(`__sc_lock:${o.prefix}`) : undefined,
       id: randomUUID(),
@@ -502,18 +509,45 @@ export class Cache {
     fn: (...args: A) => T | Promise<T>,
     options: WrapOptions<A> = {},
   ): (...args: A) => Promise<T> {
+    if (typeof fn === 'string' && typeof options === 'function') {
+      throw new TypeError(
+        `Expected wrap(fn, options?), got wrap(key, fn): for one key call getOrSet(${JSON.stringify(fn)}, fn)`,
+      );
+    }
     if (typeof fn !== 'function')
       throw new TypeError(`Expected \`fn\` to be a function, got ${describe(fn)}`);
     const { key, name, ...callOptions } = options;
+    const opts = Object.keys(callOptions).length === 0 ? undefined : callOptions;
+    if (key !== undefined) return (...args: A) => this.getOrSet(key(...args), () => fn(...args), opts);
     const base = name ?? fn.name;
-    if (key === undefined && base === '') {
+    if (base === '') {
       throw new InvalidOptionError(
         'wrap() of an anonymous function needs `name` or `key` to build cache keys',
       );
     }
-    const keyOf = key ?? ((...args: A) => `${base}:${JSON.stringify(args)}`);
-    const opts = Object.keys(callOptions).length === 0 ? undefined : callOptions;
-    return (...args: A) => this.getOrSet(keyOf(...args), () => fn(...args), opts);
+    this.#claimWrapName(base, fn);
+    return (...args: A) => {
+      let argKey: string;
+      try {
+        argKey = encodeArgs(args);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.getOrSet(`${base}:${argKey}`, () => fn(...args), opts);
+    };
+  }
+
+  /** Reserves `name` for `fn` in this cache (or namespace), so two functions never share keys. */
+  #claimWrapName(name: string, fn: unknown): void {
+    const id = JSON.stringify([this.#ns?.id ?? null, name]);
+    const owner = this.#core.wrapNames.get(id);
+    if (owner !== undefined && owner !== fn) {
+      throw new InvalidOptionError(
+        `Expected a wrap() name not used in this cache, got \`${name}\`, already used by another function; ` +
+          'pass a distinct `name` (or `key`)',
+      );
+    }
+    this.#core.wrapNames.set(id, fn);
   }
 
   // ── writes ────────────────────────────────────────────────────────────────────────────────────────
