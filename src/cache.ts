@@ -877,12 +877,25 @@ export class Cache {
     };
   }
 
-  /** Classifies an entry; syncs its tags' times from L2 first when they may be out of date. */
+  /**
+   * Classifies an entry; syncs its tags' times from L2 first when they may be out of date. A sync is one
+   * attempt, then a verdict with the times this instance knows: when L2 cannot answer (an outage), the
+   * entry is judged by the last known tag times (its own TTL and grace still bound it), never re-synced
+   * in a loop.
+   */
   #state(lk: string, e: Entry, now: number, version: string | undefined): State | Promise<State> {
     if (version !== undefined && e.version !== version) return DEAD;
+    const tags = e.tags;
+    if (tags !== undefined && this.#core.tags.needsSync(tags)) {
+      return this.#core.tags.sync(tags).then(() => this.#classify(lk, e, now));
+    }
+    return this.#classify(lk, e, now);
+  }
+
+  /** The entry's state by its times and the tag times known now (no L2 read). */
+  #classify(lk: string, e: Entry, now: number): State {
     if (e.tags !== undefined) {
       const tags = this.#core.tags;
-      if (tags.needsSync(e.tags)) return tags.sync(e.tags).then(() => this.#state(lk, e, now, version));
       if (tags.invalidated(e.tags, e.createdAt)) {
         this.#core.l1?.delete(lk);
         return DEAD;

@@ -18,7 +18,7 @@ export class SyncedNumbers {
   readonly #clock: Clock;
   readonly #syncInterval: number;
   #trustForever = false;
-  #pending: Promise<void> | undefined;
+  #pending: Promise<boolean> | undefined;
   readonly #want = new Set<string>();
 
   constructor(remote: RemoteTier | undefined, keyPrefix: string, clock: Clock, syncInterval: number) {
@@ -56,9 +56,13 @@ export class SyncedNumbers {
     return true;
   }
 
-  /** Refreshes the given names from L2 (batched with concurrent callers into one read). */
-  sync(names: readonly string[]): Promise<void> {
-    if (this.#remote === undefined) return Promise.resolve();
+  /**
+   * Refreshes the given names from L2 (batched with concurrent callers into one read). Resolves whether
+   * the read succeeded; on failure the cached numbers stay as they were (and stay stale, so the next use
+   * tries once more). One attempt per call, never a retry: callers decide what a failed sync means.
+   */
+  sync(names: readonly string[]): Promise<boolean> {
+    if (this.#remote === undefined) return Promise.resolve(true);
     for (const n of names) this.#want.add(n);
     if (this.#pending === undefined) {
       this.#pending = Promise.resolve().then(async () => {
@@ -69,9 +73,10 @@ export class SyncedNumbers {
         const values = await remote.call('getNumbers', undefined, (s) =>
           s.getNumbers!(batch.map((n) => this.#keyPrefix + n)),
         );
-        if (values === undefined) return;
+        if (values === undefined) return false;
         const now = this.#clock.now();
         for (const [i, name] of batch.entries()) this.#raise(name, values[i] ?? 0, now);
+        return true;
       });
     }
     return this.#pending;

@@ -30,7 +30,8 @@ export class TagIndex {
     return !this.#times.fresh(tags);
   }
 
-  sync(tags: readonly string[]): Promise<void> {
+  /** One read of the tags' times from L2; resolves whether it succeeded. */
+  sync(tags: readonly string[]): Promise<boolean> {
     return this.#times.sync(tags);
   }
 

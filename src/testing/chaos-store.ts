@@ -47,6 +47,11 @@ export function chaosStore(
     clear: wrap('clear', (prefix: string) => inner.clear(prefix)),
     close: () => inner.close(),
   };
+  // The shared numbers (tag times, namespace generations) fail with the rest: an outage test must reach them.
+  const { getNumbers, setMax, incr } = inner;
+  if (getNumbers !== undefined) store.getNumbers = wrap('getNumbers', getNumbers.bind(inner));
+  if (setMax !== undefined) store.setMax = wrap('setMax', setMax.bind(inner));
+  if (incr !== undefined) store.incr = wrap('incr', incr.bind(inner));
   if (inner.scan !== undefined) {
     const scan = inner.scan.bind(inner);
     store.scan = (glob: string) => scan(glob);
