@@ -28,6 +28,7 @@ import {
   type LoaderTimeouts,
   type ResolvedOptions,
   resolveBeta,
+  resolveErrorTtl,
   resolveOptions,
   resolveTimeouts,
   type SetOptions,
@@ -813,7 +814,7 @@ export class Cache {
       },
       beta: options.earlyRefresh === undefined ? o.beta : resolveBeta('earlyRefresh', options.earlyRefresh),
       timeouts: options.timeouts === undefined ? o.timeouts : resolveTimeouts('timeouts', options.timeouts),
-      errorTtl: options.errorTtl === undefined ? 0 : (options.errorTtl as number),
+      errorTtl: resolveErrorTtl(options.errorTtl),
     };
   }
 
