@@ -69,6 +69,8 @@ describe('values that cannot be serialized', () => {
 
   it('error messages name the problem', () => {
     expect(() => jsonSerializer.serialize({ a: 1n })).toThrow('Cannot serialize a bigint at key `a` as JSON');
+    expect(() => jsonSerializer.serialize(1n)).toThrow(/convert it to a string .*custom `serializer`/);
+    expect(() => jsonSerializer.serialize(1n)).not.toThrow(/msgpack/);
   });
 });
 
