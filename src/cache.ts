@@ -55,7 +55,11 @@ export interface LoaderContext<T> {
   readonly signal: AbortSignal;
 }
 
-/** Produces a value on a miss. Returning `undefined` caches nothing. */
+/**
+ * Produces a value on a miss. Returning `undefined` caches nothing. TypeScript cannot infer `T` from the
+ * return of a loader that takes `ctx`: type `stale` with `getOrSet<User>(...)` or by the result's type
+ * (`const user: User = await cache.getOrSet(...)`).
+ */
 export type Loader<T> = (ctx: LoaderContext<T>) => T | Promise<T>;
 
 /** Events of a `Cache` (`cache.on(name, listener)`); keys are the caller's keys within their namespace. */
@@ -452,6 +456,11 @@ export class Cache {
 
   async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
     const t0 = performance.now();
+    if (typeof key === 'object' && key !== null) {
+      throw new InvalidKeyError(
+        `Expected \`key\` to be a string, got ${describe(key)}; the call is getOrSet(key, loader, options), not getOrSet({ key, factory })`,
+      );
+    }
     const lk = this.#ns === undefined ? this.#rootKey(key) : await this.#key(key);
     if (typeof loader !== 'function') throw loaderTypeError(loader);
     const policy = this.#callPolicy(options);
@@ -526,14 +535,15 @@ export class Cache {
    * Resolves true when every tier took the write; false when L2 did not (the failure is counted and
    * emitted, L1 holds the value) — callers that must not leave an older value in L2 can react.
    */
-  async set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
+  async set<T>(key: string, value: T, options?: SetOptions | number): Promise<boolean> {
     const lk = await this.#key(key);
     if (value === undefined) {
       throw new TypeError(
         'Expected a value other than `undefined`; use delete(), or cache `null` to remember an absence',
       );
     }
-    const policy = this.#callPolicy(options);
+    // A bare number is the ttl (`set(k, v, 60_000)`, as in cache-manager and Keyv).
+    const policy = this.#callPolicy(typeof options === 'number' ? { ttl: options } : options);
     const entry = this.#entry(value, policy.write, this.#stamp(), 0, policy.meta);
     this.#supersede(lk);
     return this.#write(lk, entry, undefined);
