@@ -1272,8 +1272,7 @@ export class Cache {
       c.stats.loadErrors++;
       if (c.events.listening.load)
         c.events.emit('load', { key: lk, durationMs: performance.now() - t0, error: err });
-      if (policy.errorTtl > 0)
-        c.cachedErrors.set(lk, { error: err, until: c.o.clock.now() + policy.errorTtl });
+      if (policy.errorTtl > 0) cacheError(c.cachedErrors, lk, err, c.o.clock.now(), policy.errorTtl);
       if (lease !== undefined) this.#releaseLease(lease);
       throw err;
     } finally {
@@ -1507,6 +1506,27 @@ function signalOf(load: Load): AbortSignal {
 function abortLoad(load: Load, reason: Error): void {
   load.aborted = reason;
   load.controller?.abort(reason);
+}
+
+/** At most this many loader errors are kept by `errorTtl`; expired ones go first, then the oldest. */
+export const MAX_CACHED_ERRORS = 1_000;
+
+function cacheError(
+  errors: Core['cachedErrors'],
+  lk: string,
+  error: unknown,
+  now: number,
+  ttl: number,
+): void {
+  errors.delete(lk);
+  if (errors.size >= MAX_CACHED_ERRORS) {
+    for (const [k, e] of errors) if (e.until <= now) errors.delete(k);
+    for (const k of errors.keys()) {
+      if (errors.size < MAX_CACHED_ERRORS) break;
+      errors.delete(k);
+    }
+  }
+  errors.set(lk, { error, until: now + ttl });
 }
 
 function loaderTypeError(loader: unknown): TypeError {

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Cache } from '../../../src/cache.js';
+import { Cache, MAX_CACHED_ERRORS } from '../../../src/cache.js';
 import { InvalidKeyError } from '../../../src/errors.js';
 import { ManualClock } from '../../helpers/clock.js';
 
@@ -38,6 +38,49 @@ describe('call shapes from other cache libraries', () => {
     });
     expectTypeOf(again).toEqualTypeOf<User>();
     expect([user, again]).toEqual([{ name: 'Ada' }, { name: 'Ada' }]);
+    await cache.close();
+  });
+});
+
+describe('errorTtl', () => {
+  it(`keeps at most MAX_CACHED_ERRORS errors (${MAX_CACHED_ERRORS}), dropping the oldest`, async () => {
+    const cache = new Cache();
+    let calls = 0;
+    const fails = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    for (let i = 0; i <= MAX_CACHED_ERRORS; i++) {
+      await expect(cache.getOrSet(`k${i}`, fails, { errorTtl: 60_000 })).rejects.toThrow('down');
+    }
+    expect(calls).toBe(MAX_CACHED_ERRORS + 1);
+    // The newest error is still cached (no loader call); the oldest was dropped (the loader runs again).
+    await expect(cache.getOrSet(`k${MAX_CACHED_ERRORS}`, fails, { errorTtl: 60_000 })).rejects.toThrow(
+      'down',
+    );
+    expect(calls).toBe(MAX_CACHED_ERRORS + 1);
+    await expect(cache.getOrSet('k0', fails, { errorTtl: 60_000 })).rejects.toThrow('down');
+    expect(calls).toBe(MAX_CACHED_ERRORS + 2);
+    await cache.close();
+  });
+
+  it('drops expired errors before the oldest live one', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock });
+    let calls = 0;
+    const fails = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    await expect(cache.getOrSet('long', fails, { errorTtl: 60_000 })).rejects.toThrow('down');
+    for (let i = 1; i < MAX_CACHED_ERRORS; i++) {
+      await expect(cache.getOrSet(`k${i}`, fails, { errorTtl: 10 })).rejects.toThrow('down');
+    }
+    clock.advance(20);
+    await expect(cache.getOrSet('new', fails, { errorTtl: 60_000 })).rejects.toThrow('down');
+    const before = calls;
+    await expect(cache.getOrSet('long', fails, { errorTtl: 60_000 })).rejects.toThrow('down');
+    expect(calls).toBe(before);
     await cache.close();
   });
 });
