@@ -142,7 +142,9 @@ describe('RedisHash', () => {
       await expect(h.set('v', { name: 'x', visits: 1 }, { ttl })).rejects.toBeInstanceOf(InvalidOptionError);
       await expect(h.expire('v', ttl)).rejects.toBeInstanceOf(InvalidOptionError);
     }
-    await expect(h.set('v', { name: 'x', visits: 1 }, { ttl: Number.NaN })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(h.set('v', { name: 'x', visits: 1 }, { ttl: Number.NaN })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(
       h.set('v', { name: 'x', visits: 1 }, { ttl: '100' as unknown as number }),
     ).rejects.toBeInstanceOf(InvalidOptionError);
@@ -203,7 +205,9 @@ describe('RedisBatch', () => {
     const batch = new RedisBatch<number>(redis.client);
     await expect(batch.batchGet(['a', ''])).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(batch.batchGet('a' as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(batch.batchSet([{ key: 'a', value: 1, ttl: -5 }])).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(batch.batchSet([{ key: 'a', value: 1, ttl: -5 }])).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(batch.batchSet([{ key: 'a', value: 1, tll: 5 } as never])).rejects.toBeInstanceOf(
       InvalidOptionError,
     );

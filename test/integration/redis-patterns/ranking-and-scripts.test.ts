@@ -81,7 +81,7 @@ describe('RedisRanking', () => {
     expect(() => new RedisRanking(redis.client, { key: '' })).toThrow(InvalidKeyError);
     expect(() => new RedisRanking(redis.client, { key: 'k', maxSize: -1 })).toThrow(InvalidOptionError);
     expect(() => new RedisRanking(redis.client, { key: 'k', max: 1 } as never)).toThrow(InvalidOptionError);
-    expect(() => new RedisRanking(redis.client, undefined as never)).toThrow(InvalidOptionError);
+    expect(() => new RedisRanking(redis.client, undefined as never)).toThrow(TypeError);
     expect(await redis.client.exists('board:bad')).toBe(0);
   });
 });
@@ -147,7 +147,9 @@ describe('RedisCounter.incrementWithCap', () => {
     await expect(counters.incrementWithCap('x', 1, -1)).rejects.toBeInstanceOf(RangeError);
     await expect(counters.incrementWithCap('x', 1, 2 ** 60)).rejects.toBeInstanceOf(RangeError);
     await expect(counters.incrementWithCap('x', 1, 5, { ttl: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
-    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 1e12 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 1e12 })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     expect(await redis.client.exists('cnt:x')).toBe(0);
   });
 });
