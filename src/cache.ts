@@ -29,6 +29,7 @@ import {
   type LoaderTimeouts,
   type ResolvedOptions,
   resolveBeta,
+  resolveErrorTtl,
   resolveOptions,
   resolveTimeouts,
   type SetOptions,
@@ -55,7 +56,11 @@ export interface LoaderContext<T> {
   readonly signal: AbortSignal;
 }
 
-/** Produces a value on a miss. Returning `undefined` caches nothing. */
+/**
+ * Produces a value on a miss. Returning `undefined` caches nothing. TypeScript cannot infer `T` from the
+ * return of a loader that takes `ctx`: type `stale` with `getOrSet<User>(...)` or by the result's type
+ * (`const user: User = await cache.getOrSet(...)`).
+ */
 export type Loader<T> = (ctx: LoaderContext<T>) => T | Promise<T>;
 
 /** Events of a `Cache` (`cache.on(name, listener)`); keys are the caller's keys within their namespace. */
@@ -458,6 +463,11 @@ export class Cache {
 
   async #getOrSet<T>(key: string, loader: Loader<T>, options: GetOrSetOptions | undefined): Promise<T> {
     const t0 = performance.now();
+    if (typeof key === 'object' && key !== null) {
+      throw new InvalidKeyError(
+        `Expected \`key\` to be a string, got ${describe(key)}; the call is getOrSet(key, loader, options), not getOrSet({ key, factory })`,
+      );
+    }
     const lk = this.#ns === undefined ? this.#rootKey(key) : await this.#key(key);
     if (typeof loader !== 'function') throw loaderTypeError(loader);
     const policy = this.#callPolicy(options);
@@ -559,14 +569,15 @@ export class Cache {
    * Resolves true when every tier took the write; false when L2 did not (the failure is counted and
    * emitted, L1 holds the value) — callers that must not leave an older value in L2 can react.
    */
-  async set<T>(key: string, value: T, options?: SetOptions): Promise<boolean> {
+  async set<T>(key: string, value: T, options?: SetOptions | number): Promise<boolean> {
     const lk = await this.#key(key);
     if (value === undefined) {
       throw new TypeError(
         'Expected a value other than `undefined`; use delete(), or cache `null` to remember an absence',
       );
     }
-    const policy = this.#callPolicy(options);
+    // A bare number is the ttl (`set(k, v, 60_000)`, as in cache-manager and Keyv).
+    const policy = this.#callPolicy(typeof options === 'number' ? { ttl: options } : options);
     const entry = this.#entry(value, policy.write, this.#stamp(), 0, policy.meta);
     this.#supersede(lk);
     return this.#write(lk, entry, undefined);
@@ -847,7 +858,7 @@ export class Cache {
       },
       beta: options.earlyRefresh === undefined ? o.beta : resolveBeta('earlyRefresh', options.earlyRefresh),
       timeouts: options.timeouts === undefined ? o.timeouts : resolveTimeouts('timeouts', options.timeouts),
-      errorTtl: options.errorTtl === undefined ? 0 : (options.errorTtl as number),
+      errorTtl: resolveErrorTtl(options.errorTtl),
     };
   }
 
@@ -1308,8 +1319,7 @@ export class Cache {
       c.stats.loadErrors++;
       if (c.events.listening.load)
         c.events.emit('load', { key: lk, durationMs: performance.now() - t0, error: err });
-      if (policy.errorTtl > 0)
-        c.cachedErrors.set(lk, { error: err, until: c.o.clock.now() + policy.errorTtl });
+      if (policy.errorTtl > 0) cacheError(c.cachedErrors, lk, err, c.o.clock.now(), policy.errorTtl);
       if (lease !== undefined) this.#releaseLease(lease);
       throw err;
     } finally {
@@ -1543,6 +1553,27 @@ function signalOf(load: Load): AbortSignal {
 function abortLoad(load: Load, reason: Error): void {
   load.aborted = reason;
   load.controller?.abort(reason);
+}
+
+/** At most this many loader errors are kept by `errorTtl`; expired ones go first, then the oldest. */
+export const MAX_CACHED_ERRORS = 1_000;
+
+function cacheError(
+  errors: Core['cachedErrors'],
+  lk: string,
+  error: unknown,
+  now: number,
+  ttl: number,
+): void {
+  errors.delete(lk);
+  if (errors.size >= MAX_CACHED_ERRORS) {
+    for (const [k, e] of errors) if (e.until <= now) errors.delete(k);
+    for (const k of errors.keys()) {
+      if (errors.size < MAX_CACHED_ERRORS) break;
+      errors.delete(k);
+    }
+  }
+  errors.set(lk, { error, until: now + ttl });
 }
 
 function loaderTypeError(loader: unknown): TypeError {

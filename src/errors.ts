@@ -42,7 +42,11 @@ export class InvalidKeyError extends CacheError {
   }
 }
 
-/** An option or per-call argument with an unusable value. */
+/**
+ * An option or per-call argument with an unusable value (a wrong type or an out-of-range number).
+ * It is not `instanceof TypeError`/`RangeError`: it extends {@link CacheError}, and a class has one
+ * parent; match on `code === 'ERR_CACHE_INVALID_OPTION'` instead.
+ */
 export class InvalidOptionError extends CacheError {
   constructor(message: string) {
     super(message, { code: 'ERR_CACHE_INVALID_OPTION' });

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import {
+  assertBoolean,
   assertFraction,
   assertKnownKeys,
   assertNonNegativeMs,
@@ -225,7 +226,7 @@ export interface ResolvedOptions {
 
 function plainObject<T>(name: string, value: T): asserts value is T & Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(value)}`);
+    throw new InvalidOptionError(`Expected \`${name}\` to be an object, got ${describe(value)}`);
   }
 }
 
@@ -288,16 +289,14 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     l2 !== undefined &&
     (typeof l2 !== 'object' || typeof l2.get !== 'function' || typeof l2.getMany !== 'function')
   ) {
-    throw new TypeError(
+    throw new InvalidOptionError(
       `Expected \`l2\` to be a Store (RedisStore, MemcachedStore, ...), got ${describe(l2)}`,
     );
   }
   const prefix = options.prefix ?? d.prefix;
   if (typeof prefix !== 'string')
-    throw new TypeError(`Expected \`prefix\` to be a string, got ${describe(prefix)}`);
-  const sliding = options.sliding ?? d.sliding;
-  if (typeof sliding !== 'boolean')
-    throw new TypeError(`Expected \`sliding\` to be a boolean, got ${describe(sliding)}`);
+    throw new InvalidOptionError(`Expected \`prefix\` to be a string, got ${describe(prefix)}`);
+  const sliding = assertBoolean('sliding', options.sliding ?? d.sliding);
   const write: WritePolicy = {
     ttl: assertTtl('ttl', options.ttl ?? d.ttl, true),
     jitter: assertFraction('jitter', options.jitter ?? d.jitter, 0, 0.9),
@@ -318,11 +317,16 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
   }
   const serializer = options.serializer ?? jsonSerializer;
   if (!isSerializer(serializer)) {
-    throw new TypeError(
+    throw new InvalidOptionError(
       `Expected \`serializer\` to have serialize() and deserialize(), got ${describe(serializer)}`,
     );
   }
   const bus = options.bus ?? false;
+  if (typeof bus !== 'boolean' && !isBus(bus)) {
+    throw new InvalidOptionError(
+      `Expected \`bus\` to be a boolean or a Bus with publish(), subscribe() and close(), got ${describe(bus)}`,
+    );
+  }
   if (bus === true && l2?.createBus === undefined) {
     throw new InvalidOptionError('`bus: true` needs an `l2` store with pub/sub (for example RedisStore)');
   }
@@ -330,7 +334,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
   plainObject('stampede', s);
   assertKnownKeys('stampede', s, STAMPEDE_KEYS);
   const stampede: Required<StampedeOptions> = {
-    distributed: s.distributed ?? d.stampede.distributed,
+    distributed: assertBoolean('stampede.distributed', s.distributed ?? d.stampede.distributed),
     lease: assertTtl('stampede.lease', s.lease ?? d.stampede.lease),
     wait: assertTtl('stampede.wait', s.wait ?? d.stampede.wait),
     poll: assertTtl('stampede.poll', s.poll ?? d.stampede.poll),
@@ -351,10 +355,10 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
   assertKnownKeys('circuitBreaker', cb, ['failures', 'resetMs']);
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function')
-    throw new TypeError(`Expected \`clock\` to have now(), got ${describe(clock)}`);
+    throw new InvalidOptionError(`Expected \`clock\` to have now(), got ${describe(clock)}`);
   const random = options.random ?? Math.random;
   if (typeof random !== 'function')
-    throw new TypeError(`Expected \`random\` to be a function, got ${describe(random)}`);
+    throw new InvalidOptionError(`Expected \`random\` to be a function, got ${describe(random)}`);
   return {
     l1,
     l2,
@@ -377,6 +381,19 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     clock,
     random,
   };
+}
+
+function isBus(value: unknown): value is Bus {
+  if (typeof value !== 'object' || value === null) return false;
+  const b = value as Record<string, unknown>;
+  return (
+    typeof b.publish === 'function' && typeof b.subscribe === 'function' && typeof b.close === 'function'
+  );
+}
+
+/** Validates a call's `errorTtl` (0, the default, caches no error). */
+export function resolveErrorTtl(value: unknown): number {
+  return value === undefined ? 0 : assertNonNegativeMs('errorTtl', value);
 }
 
 /** Validates per-call options (only called when a call passes some). */
@@ -405,7 +422,7 @@ export function writePolicy(
   return {
     ttl,
     jitter: o.jitter === undefined ? base.jitter : assertFraction('jitter', o.jitter, 0, 0.9),
-    sliding: o.sliding ?? base.sliding,
+    sliding: o.sliding === undefined ? base.sliding : assertBoolean('sliding', o.sliding),
     maxAge: o.maxAge === undefined ? base.maxAge : assertTtl('maxAge', o.maxAge, true),
     grace: o.grace === undefined ? base.grace : assertNonNegativeMs('grace', o.grace, true),
     swr:

@@ -16,8 +16,8 @@ export function describe(value: unknown): string {
   return `\`${String(value)}\` (${typeof value})`;
 }
 
-function fail(name: string, expected: string, got: unknown, Err: new (m: string) => Error): never {
-  throw new Err(`Expected \`${name}\` to be ${expected}, got ${describe(got)}`);
+function fail(name: string, expected: string, got: unknown): never {
+  throw new InvalidOptionError(`Expected \`${name}\` to be ${expected}, got ${describe(got)}`);
 }
 
 /**
@@ -25,15 +25,13 @@ function fail(name: string, expected: string, got: unknown, Err: new (m: string)
  * `allowInfinity` (meaning "no expiry").
  */
 export function assertTtl(name: string, value: unknown, allowInfinity = false): number {
-  if (typeof value !== 'number' || Number.isNaN(value))
-    fail(name, 'a number of milliseconds', value, TypeError);
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number of milliseconds', value);
   if (value === Number.POSITIVE_INFINITY && allowInfinity) return value;
   if (!Number.isFinite(value) || value <= 0 || value > MAX_TTL_MS) {
     fail(
       name,
       `a positive number of milliseconds no larger than ${MAX_TTL_MS}${allowInfinity ? ' (or Infinity for no expiry)' : ''}`,
       value,
-      RangeError,
     );
   }
   return value;
@@ -44,12 +42,11 @@ export function assertTtl(name: string, value: unknown, allowInfinity = false): 
  * only when `allowInfinity` (a window that never closes); timers would turn it into 1 ms.
  */
 export function assertNonNegativeMs(name: string, value: unknown, allowInfinity = false): number {
-  if (typeof value !== 'number' || Number.isNaN(value))
-    fail(name, 'a number of milliseconds', value, TypeError);
+  if (typeof value !== 'number' || Number.isNaN(value)) fail(name, 'a number of milliseconds', value);
   if (value === Number.POSITIVE_INFINITY && allowInfinity) return value;
   if (value < 0 || value > MAX_TTL_MS) {
     const or = allowInfinity ? ' (or Infinity)' : '';
-    fail(name, `a number of milliseconds between 0 and ${MAX_TTL_MS}${or}`, value, RangeError);
+    fail(name, `a number of milliseconds between 0 and ${MAX_TTL_MS}${or}`, value);
   }
   return value;
 }
@@ -57,16 +54,22 @@ export function assertNonNegativeMs(name: string, value: unknown, allowInfinity 
 /** Validates a positive integer (a count, a capacity). */
 export function assertPositiveInt(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    fail(name, 'a positive integer', value, typeof value === 'number' ? RangeError : TypeError);
+    fail(name, 'a positive integer', value);
   }
+  return value;
+}
+
+/** Validates a boolean flag. */
+export function assertBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') fail(name, 'a boolean', value);
   return value;
 }
 
 /** Validates a fraction in [min, max]. */
 export function assertFraction(name: string, value: unknown, min = 0, max = 1): number {
   if (typeof value !== 'number' || Number.isNaN(value))
-    fail(name, `a number between ${min} and ${max}`, value, TypeError);
-  if (value < min || value > max) fail(name, `a number between ${min} and ${max}`, value, RangeError);
+    fail(name, `a number between ${min} and ${max}`, value);
+  if (value < min || value > max) fail(name, `a number between ${min} and ${max}`, value);
   return value;
 }
 

@@ -29,7 +29,7 @@ function unrepresentable(value: unknown, key: string): SerializationError | unde
   }
   if (t === 'bigint') {
     return new SerializationError(
-      `Cannot serialize a bigint at ${at} as JSON; convert it to a string or use the msgpack serializer`,
+      `Cannot serialize a bigint at ${at} as JSON; convert it to a string (or a number), or pass a custom \`serializer\` in the cache options`,
     );
   }
   return undefined;

@@ -2,9 +2,9 @@ import type { Clock } from '../internal/clock.js';
 
 /** Options of {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit. @default 5 */
+  /** Consecutive failures that open the circuit. Default: `DEFAULT_CACHE_OPTIONS.circuitBreaker.failures` (5). */
   failures?: number;
-  /** How long the circuit stays open before one probe call is let through. @default 2_000 */
+  /** Ms the circuit stays open before one probe is let through. Default: `DEFAULT_CACHE_OPTIONS.circuitBreaker.resetMs` (250). */
   resetMs?: number;
 }
 

@@ -1,4 +1,4 @@
-import { ValueTooLargeError } from '../../errors.js';
+import { InvalidOptionError, ValueTooLargeError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
 import { type Clock, systemClock } from '../../internal/clock.js';
 import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
@@ -203,7 +203,7 @@ export class MemoryStore<V = unknown> {
     this.#maxEntryBytes =
       maxEntryBytes === undefined ? this.#maxBytes : assertPositiveInt('maxEntryBytes', maxEntryBytes);
     if (this.#maxEntryBytes > this.#maxBytes) {
-      throw new RangeError(
+      throw new InvalidOptionError(
         `Expected \`maxEntryBytes\` to be at most \`maxBytes\` (${this.#maxBytes}), got ${describe(maxEntryBytes)}`,
       );
     }
@@ -211,10 +211,12 @@ export class MemoryStore<V = unknown> {
     assertFunction('onEvict', onEvict);
     assertFunction('random', random);
     if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      throw new TypeError(`Expected \`clock\` to be an object with a now() method, got ${describe(clock)}`);
+      throw new InvalidOptionError(
+        `Expected \`clock\` to be an object with a now() method, got ${describe(clock)}`,
+      );
     }
     if (policy !== 'tinylfu' && policy !== 'lru') {
-      throw new TypeError(`Expected \`policy\` to be 'tinylfu' or 'lru', got ${describe(policy)}`);
+      throw new InvalidOptionError(`Expected \`policy\` to be 'tinylfu' or 'lru', got ${describe(policy)}`);
     }
     if (this.#maxEntries === Number.POSITIVE_INFINITY && this.#maxBytes === Number.POSITIVE_INFINITY) {
       warnUnbounded();
@@ -776,15 +778,16 @@ function copyTyped<T extends Int32Array | Uint8Array | Float64Array>(to: T, from
 function assertBound(name: string, value: unknown): number {
   if (value === Number.POSITIVE_INFINITY) return value;
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    const Err = typeof value === 'number' ? RangeError : TypeError;
-    throw new Err(`Expected \`${name}\` to be a positive integer or Infinity, got ${describe(value)}`);
+    throw new InvalidOptionError(
+      `Expected \`${name}\` to be a positive integer or Infinity, got ${describe(value)}`,
+    );
   }
   return value;
 }
 
 function assertFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
+    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
   }
 }
 

@@ -139,13 +139,15 @@ describe('RedisHash', () => {
       /Expected `id` to be a non-empty string, got `42` \(number\)/,
     );
     for (const ttl of [-1, 0, 2 ** 31, Number.POSITIVE_INFINITY]) {
-      await expect(h.set('v', { name: 'x', visits: 1 }, { ttl })).rejects.toBeInstanceOf(RangeError);
-      await expect(h.expire('v', ttl)).rejects.toBeInstanceOf(RangeError);
+      await expect(h.set('v', { name: 'x', visits: 1 }, { ttl })).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(h.expire('v', ttl)).rejects.toBeInstanceOf(InvalidOptionError);
     }
-    await expect(h.set('v', { name: 'x', visits: 1 }, { ttl: Number.NaN })).rejects.toBeInstanceOf(TypeError);
+    await expect(h.set('v', { name: 'x', visits: 1 }, { ttl: Number.NaN })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(
       h.set('v', { name: 'x', visits: 1 }, { ttl: '100' as unknown as number }),
-    ).rejects.toBeInstanceOf(TypeError);
+    ).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(h.set('v', { name: undefined } as unknown as User)).rejects.toBeInstanceOf(RangeError);
     await expect(h.set('v', null as unknown as User)).rejects.toBeInstanceOf(TypeError);
     await expect(h.set('v', { name: 'x', visits: 1 }, { tll: 5 } as never)).rejects.toBeInstanceOf(
@@ -154,7 +156,7 @@ describe('RedisHash', () => {
     expect(() => new RedisHash(redis.client, { prefx: 'a' } as never)).toThrow(InvalidOptionError);
     expect(() => new RedisHash({} as never)).toThrow(TypeError);
     expect(() => new RedisHash(redis.client, { serializer: {} as never })).toThrow(TypeError);
-    expect(() => new RedisHash(redis.client, { timeout: 0 })).toThrow(RangeError);
+    expect(() => new RedisHash(redis.client, { timeout: 0 })).toThrow(InvalidOptionError);
     expect(await redis.client.exists('user:v')).toBe(0);
   });
 });
@@ -203,7 +205,9 @@ describe('RedisBatch', () => {
     const batch = new RedisBatch<number>(redis.client);
     await expect(batch.batchGet(['a', ''])).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(batch.batchGet('a' as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(batch.batchSet([{ key: 'a', value: 1, ttl: -5 }])).rejects.toBeInstanceOf(RangeError);
+    await expect(batch.batchSet([{ key: 'a', value: 1, ttl: -5 }])).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     await expect(batch.batchSet([{ key: 'a', value: 1, tll: 5 } as never])).rejects.toBeInstanceOf(
       InvalidOptionError,
     );

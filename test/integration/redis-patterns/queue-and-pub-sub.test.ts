@@ -3,6 +3,7 @@ import {
   ClosedError,
   DeserializationError,
   InvalidKeyError,
+  InvalidOptionError,
   SerializationError,
 } from '../../../src/errors.js';
 import { RedisPubSub, RedisQueue } from '../../../src/stores/redis/patterns/index.js';
@@ -126,10 +127,13 @@ describe('RedisQueue', () => {
     await expect(q.push(undefined)).rejects.toBeInstanceOf(SerializationError);
     expect(await q.length()).toBe(0);
     await expect(q.push()).rejects.toBeInstanceOf(RangeError);
-    for (const t of [0, -1, 2 ** 31]) await expect(q.popBlocking(t)).rejects.toBeInstanceOf(RangeError);
-    await expect(q.popBlocking(Number.NaN)).rejects.toBeInstanceOf(TypeError);
+    for (const t of [0, -1, 2 ** 31])
+      await expect(q.popBlocking(t)).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(q.popBlocking(Number.NaN)).rejects.toBeInstanceOf(InvalidOptionError);
     expect(() => new RedisQueue(redis.client, { key: '' })).toThrow(InvalidKeyError);
-    expect(() => new RedisQueue(redis.client, { key: 'k', maxBlockingConnections: 0 })).toThrow(RangeError);
+    expect(() => new RedisQueue(redis.client, { key: 'k', maxBlockingConnections: 0 })).toThrow(
+      InvalidOptionError,
+    );
     expect(() => new RedisQueue(redis.client, { key: 'k', onError: 1 as never })).toThrow(TypeError);
     await q.close();
   });

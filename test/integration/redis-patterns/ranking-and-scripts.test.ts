@@ -76,10 +76,10 @@ describe('RedisRanking', () => {
     await expect(board.add('a', Number.NaN)).rejects.toBeInstanceOf(RangeError);
     await expect(board.add('a', Number.POSITIVE_INFINITY)).rejects.toBeInstanceOf(RangeError);
     await expect(board.increment('a', '1' as never)).rejects.toBeInstanceOf(TypeError);
-    await expect(board.top(0)).rejects.toBeInstanceOf(RangeError);
-    await expect(board.top(1.5)).rejects.toBeInstanceOf(RangeError);
+    await expect(board.top(0)).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(board.top(1.5)).rejects.toBeInstanceOf(InvalidOptionError);
     expect(() => new RedisRanking(redis.client, { key: '' })).toThrow(InvalidKeyError);
-    expect(() => new RedisRanking(redis.client, { key: 'k', maxSize: -1 })).toThrow(RangeError);
+    expect(() => new RedisRanking(redis.client, { key: 'k', maxSize: -1 })).toThrow(InvalidOptionError);
     expect(() => new RedisRanking(redis.client, { key: 'k', max: 1 } as never)).toThrow(InvalidOptionError);
     expect(() => new RedisRanking(redis.client, undefined as never)).toThrow(TypeError);
     expect(await redis.client.exists('board:bad')).toBe(0);
@@ -142,12 +142,14 @@ describe('RedisCounter.incrementWithCap', () => {
     await expect(counters.incrementWithCap('text', 1, 5)).rejects.toBeInstanceOf(StoreError);
     await expect(counters.get('text')).rejects.toBeInstanceOf(StoreError);
     await expect(counters.incrementWithCap('', 1, 5)).rejects.toBeInstanceOf(InvalidKeyError);
-    await expect(counters.incrementWithCap('x', 0, 5)).rejects.toBeInstanceOf(RangeError);
-    await expect(counters.incrementWithCap('x', 1.5, 5)).rejects.toBeInstanceOf(RangeError);
+    await expect(counters.incrementWithCap('x', 0, 5)).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(counters.incrementWithCap('x', 1.5, 5)).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(counters.incrementWithCap('x', 1, -1)).rejects.toBeInstanceOf(RangeError);
     await expect(counters.incrementWithCap('x', 1, 2 ** 60)).rejects.toBeInstanceOf(RangeError);
-    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 0 })).rejects.toBeInstanceOf(RangeError);
-    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 1e12 })).rejects.toBeInstanceOf(RangeError);
+    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 0 })).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(counters.incrementWithCap('x', 1, 5, { ttl: 1e12 })).rejects.toBeInstanceOf(
+      InvalidOptionError,
+    );
     expect(await redis.client.exists('cnt:x')).toBe(0);
   });
 });
@@ -207,10 +209,10 @@ describe('RateLimiter', () => {
   });
 
   it('validates options and ids', async () => {
-    expect(() => new RateLimiter(redis.client, { limit: 0, window: 1000 })).toThrow(RangeError);
-    expect(() => new RateLimiter(redis.client, { limit: 1, window: -1 })).toThrow(RangeError);
+    expect(() => new RateLimiter(redis.client, { limit: 0, window: 1000 })).toThrow(InvalidOptionError);
+    expect(() => new RateLimiter(redis.client, { limit: 1, window: -1 })).toThrow(InvalidOptionError);
     expect(() => new RateLimiter(redis.client, { limit: 1, window: 1.5 })).toThrow(RangeError);
-    expect(() => new RateLimiter(redis.client, { limit: 1, window: 2 ** 40 })).toThrow(RangeError);
+    expect(() => new RateLimiter(redis.client, { limit: 1, window: 2 ** 40 })).toThrow(InvalidOptionError);
     expect(() => new RateLimiter(redis.client, { limit: 1, window: 10, mode: 'leaky' as never })).toThrow(
       InvalidOptionError,
     );

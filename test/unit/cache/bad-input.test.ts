@@ -69,6 +69,8 @@ describe('values that cannot be serialized', () => {
 
   it('error messages name the problem', () => {
     expect(() => jsonSerializer.serialize({ a: 1n })).toThrow('Cannot serialize a bigint at key `a` as JSON');
+    expect(() => jsonSerializer.serialize(1n)).toThrow(/convert it to a string .*custom `serializer`/);
+    expect(() => jsonSerializer.serialize(1n)).not.toThrow(/msgpack/);
   });
 });
 
@@ -122,20 +124,60 @@ describe('corrupted stored bytes are counted misses', () => {
 describe('bad options', () => {
   it.each([
     ['an unknown option', { tll: 5 }, InvalidOptionError, /Unknown option `options.tll`/],
-    ['jitter above 0.9', { jitter: 2 }, RangeError, /jitter/],
-    ['negative grace', { grace: -5 }, RangeError, /grace/],
-    ['a non-integer maxEntries', { l1: { maxEntries: 1.5 } }, RangeError, /l1.maxEntries/],
+    ['jitter above 0.9', { jitter: 2 }, InvalidOptionError, /jitter/],
+    ['negative grace', { grace: -5 }, InvalidOptionError, /grace/],
+    ['a non-integer maxEntries', { l1: { maxEntries: 1.5 } }, InvalidOptionError, /l1.maxEntries/],
     ['soft timeout ≥ hard', { timeouts: { soft: 100, hard: 50 } }, InvalidOptionError, /soft/],
-    ['a bad serializer', { serializer: {} }, TypeError, /serializer/],
+    ['a bad serializer', { serializer: {} }, InvalidOptionError, /serializer/],
     ['bus without pub/sub L2', { bus: true }, InvalidOptionError, /bus/],
     ['a distributed lock without L2', { stampede: { distributed: true } }, InvalidOptionError, /stampede/],
     ['no tier at all', { l1: false }, InvalidOptionError, /needs a tier/],
-    ['a non-store l2', { l2: { get: 1 } }, TypeError, /l2/],
-    ['an invalid beta', { earlyRefresh: { beta: -1 } }, RangeError, /beta/],
-    ['a ttl profile of 0', { ttlProfiles: { a: 0 } }, RangeError, /ttlProfiles.a/],
+    ['a non-store l2', { l2: { get: 1 } }, InvalidOptionError, /l2/],
+    ['an invalid beta', { earlyRefresh: { beta: -1 } }, InvalidOptionError, /beta/],
+    [
+      'a non-boolean stampede.distributed',
+      { stampede: { distributed: 'yes' } },
+      InvalidOptionError,
+      /`stampede.distributed` to be a boolean, got "yes"/,
+    ],
+    [
+      'a bus without publish()',
+      { bus: { subscribe() {}, close() {} } },
+      InvalidOptionError,
+      /`bus` to be a boolean or a Bus/,
+    ],
+    ['a bus that is a string', { bus: 'redis' }, InvalidOptionError, /`bus`.*got "redis"/],
+    ['a ttl profile of 0', { ttlProfiles: { a: 0 } }, InvalidOptionError, /ttlProfiles.a/],
   ])('%s', (_name, options, Err, message) => {
     expect(() => new Cache(options as never)).toThrow(Err);
     expect(() => new Cache(options as never)).toThrow(message);
+  });
+
+  it('option errors are branded CacheErrors with the code ERR_CACHE_INVALID_OPTION', () => {
+    for (const options of [{ jitter: 2 }, { serializer: {} }, { l1: { maxEntries: 1.5 } }, { prefix: 1 }]) {
+      let caught: unknown;
+      try {
+        new Cache(options as never);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isCacheError(caught)).toBe(true);
+      expect(caught).toMatchObject({ code: 'ERR_CACHE_INVALID_OPTION', name: 'InvalidOptionError' });
+    }
+  });
+
+  it('validates errorTtl and per-call sliding', async () => {
+    const cache = new Cache();
+    const loader = async () => {
+      throw new Error('down');
+    };
+    await expect(cache.getOrSet('k', loader, { errorTtl: '1000' as never })).rejects.toThrow(
+      /`errorTtl` to be a number of milliseconds, got "1000" \(string\)/,
+    );
+    await expect(cache.getOrSet('k', loader, { errorTtl: -1 })).rejects.toThrow(InvalidOptionError);
+    await expect(cache.set('k', 1, { sliding: 'yes' as never })).rejects.toThrow(
+      /`sliding` to be a boolean, got "yes"/,
+    );
   });
 
   it('rejects bad per-call options', async () => {

@@ -80,17 +80,10 @@ describe('TTL policy', () => {
     expect(await cache.get('forever')).toBe(1);
   });
 
-  it.each([
-    [0, RangeError],
-    [-1, RangeError],
-    [Number.NaN, TypeError],
-    [2 ** 31, RangeError],
-    [Number.NEGATIVE_INFINITY, RangeError],
-    ['100', TypeError],
-  ])('rejects ttl %s', async (ttl, Err) => {
-    expect(() => new Cache({ ttl: ttl as number })).toThrow(Err);
+  it.each([0, -1, Number.NaN, 2 ** 31, Number.NEGATIVE_INFINITY, '100'])('rejects ttl %s', async (ttl) => {
+    expect(() => new Cache({ ttl: ttl as number })).toThrow(InvalidOptionError);
     const cache = new Cache();
-    await expect(cache.set('k', 1, { ttl: ttl as number })).rejects.toThrow(Err);
+    await expect(cache.set('k', 1, { ttl: ttl as number })).rejects.toThrow(InvalidOptionError);
   });
 
   it('says what was expected in the message', () => {

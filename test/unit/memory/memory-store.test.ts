@@ -187,17 +187,17 @@ describe('MemoryStore expiry', () => {
 
 describe('MemoryStore validation', () => {
   it.each([
-    [{ maxEntries: 0 }, RangeError, /`maxEntries` to be a positive integer or Infinity, got `0`/],
-    [{ maxEntries: 1.5 }, RangeError, /maxEntries/],
-    [{ maxEntries: '10' }, TypeError, /got "10" \(string\)/],
-    [{ maxBytes: -1 }, RangeError, /maxBytes/],
-    [{ maxBytes: 10, maxEntryBytes: 20 }, RangeError, /at most `maxBytes` \(10\)/],
-    [{ maxEntryBytes: 0 }, RangeError, /maxEntryBytes/],
-    [{ sizeOf: 3 }, TypeError, /`sizeOf` to be a function/],
-    [{ onEvict: 'x' }, TypeError, /onEvict/],
-    [{ clock: {} }, TypeError, /`clock` to be an object with a now\(\) method/],
-    [{ policy: 'lfu' }, TypeError, /'tinylfu' or 'lru', got "lfu"/],
-    [{ random: 1 }, TypeError, /random/],
+    [{ maxEntries: 0 }, InvalidOptionError, /`maxEntries` to be a positive integer or Infinity, got `0`/],
+    [{ maxEntries: 1.5 }, InvalidOptionError, /maxEntries/],
+    [{ maxEntries: '10' }, InvalidOptionError, /got "10" \(string\)/],
+    [{ maxBytes: -1 }, InvalidOptionError, /maxBytes/],
+    [{ maxBytes: 10, maxEntryBytes: 20 }, InvalidOptionError, /at most `maxBytes` \(10\)/],
+    [{ maxEntryBytes: 0 }, InvalidOptionError, /maxEntryBytes/],
+    [{ sizeOf: 3 }, InvalidOptionError, /`sizeOf` to be a function/],
+    [{ onEvict: 'x' }, InvalidOptionError, /onEvict/],
+    [{ clock: {} }, InvalidOptionError, /`clock` to be an object with a now\(\) method/],
+    [{ policy: 'lfu' }, InvalidOptionError, /'tinylfu' or 'lru', got "lfu"/],
+    [{ random: 1 }, InvalidOptionError, /random/],
     [{ maxEntrys: 3 }, InvalidOptionError, /Unknown option `MemoryStore options.maxEntrys`/],
   ])('rejects %o', (options, Err, message) => {
     expect(() => new MemoryStore(options as never)).toThrow(Err);
@@ -206,9 +206,9 @@ describe('MemoryStore validation', () => {
 
   it('rejects bad TTLs and sizes on set', () => {
     const store = new MemoryStore<unknown>({ maxBytes: 1000, sizeOf: (v) => v as number });
-    expect(() => store.set('a', 1, 0)).toThrow(RangeError);
+    expect(() => store.set('a', 1, 0)).toThrow(InvalidOptionError);
     expect(() => store.set('a', 1, -5)).toThrow(/`ttlMs` to be a positive number of milliseconds/);
-    expect(() => store.set('a', 1, Number.NaN)).toThrow(TypeError);
+    expect(() => store.set('a', 1, Number.NaN)).toThrow(InvalidOptionError);
     expect(() => store.set('a', -1)).toThrow(/non-negative number of bytes/);
     expect(() => store.set('a', 5000)).toThrow(ValueTooLargeError);
     expect(store.size).toBe(0);
