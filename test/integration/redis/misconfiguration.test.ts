@@ -83,7 +83,9 @@ describe('a Redis L2 that cannot connect', () => {
     const ioredis = new IORedis({ lazyConnect: true });
     try {
       expect(() => new RedisStore({ client: ioredis as never })).toThrow(InvalidOptionError);
-      expect(() => new RedisStore({ client: ioredis as never })).toThrow(/got an ioredis client.*pass \{ url \}/);
+      expect(() => new RedisStore({ client: ioredis as never })).toThrow(
+        /got an ioredis client.*pass \{ url \}/,
+      );
       expect(() => new RedisStore({ client: {} as never })).toThrow(/node-redis v5 client/);
     } finally {
       ioredis.disconnect();
