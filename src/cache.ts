@@ -819,6 +819,11 @@ export class Cache {
         `Expected a key of at most ${this.#core.o.maxKeyLength} characters (maxKeyLength), got ${key.length}`,
       );
     }
+    if (!wellFormed(key)) {
+      throw new InvalidKeyError(
+        `Expected a key of well-formed UTF-16 (no lone surrogate: Redis would store it as U+FFFD and alias it), got ${describe(key)}`,
+      );
+    }
     if (this.#core.closed) throw new ClosedError('cache');
     return key;
   }
@@ -842,7 +847,13 @@ export class Cache {
     if (typeof v !== 'string' && typeof v !== 'number') {
       throw new TypeError(`Expected \`version\` to be a string or number, got ${describe(v)}`);
     }
-    return String(v);
+    const version = String(v);
+    if (!wellFormed(version)) {
+      throw new InvalidKeyError(
+        `Expected \`version\` of well-formed UTF-16 (no lone surrogate), got ${describe(v)}`,
+      );
+    }
+    return version;
   }
 
   #callPolicy(options: GetOrSetOptions | undefined): CallPolicy {
@@ -955,6 +966,9 @@ export class Cache {
     const c = this.#core;
     const fk = version === undefined ? lk : `${lk}\u0000${version}`;
     let r = c.reads.get(fk);
+    // A user key may contain NUL and so spell another key's versioned record name: only a record of the
+    // same key is shared (with the same key, the same name implies the same version).
+    if (r !== undefined && r.lk !== lk) r = undefined;
     if (r?.inFlight === true) {
       if (count) r.misses++;
       if (r.more === undefined) r.more = [done];
@@ -1587,4 +1601,9 @@ function toError(err: unknown): Error {
 /** Same as `new Cache(options)`. */
 export function createCache(options: CacheOptions = {}): Cache {
   return new Cache(options);
+}
+
+/** Whether `s` has no lone surrogate (`String.prototype.isWellFormed`, Node 20+, not yet in the ES2023 lib). */
+function wellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -47,14 +47,19 @@ export class TagIndex {
   }
 }
 
+const CONTROL_OR_LONE_SURROGATE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+  /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Validates a list of tags: non-empty strings without control characters, at most 256 chars each. */
 export function checkTags(tags: unknown): readonly string[] {
   if (!Array.isArray(tags))
     throw new TypeError(`Expected \`tags\` to be an array of strings, got ${describe(tags)}`);
   for (const t of tags) {
-    if (typeof t !== 'string' || t.length === 0 || t.length > 256) {
+    if (typeof t !== 'string' || t.length === 0 || t.length > 256 || CONTROL_OR_LONE_SURROGATE.test(t)) {
       throw new InvalidOptionError(
-        `Expected each tag to be a non-empty string of at most 256 chars, got ${describe(t)}`,
+        'Expected each tag to be a non-empty string of at most 256 chars, without control characters or ' +
+          `lone surrogates, got ${describe(t)}`,
       );
     }
   }
