@@ -10,7 +10,7 @@ import {
   ValueTooLargeError,
 } from './errors.js';
 import { encodeArgs } from './internal/arg-key.js';
-import { describe } from './internal/asserts.js';
+import { describe, isWellFormed } from './internal/asserts.js';
 import { Emitter, type Payloads } from './internal/emitter.js';
 import { type Entry, settledValue } from './internal/entry.js';
 import { decodeEnvelope, encodeEnvelope } from './internal/envelope.js';
@@ -819,7 +819,7 @@ export class Cache {
         `Expected a key of at most ${this.#core.o.maxKeyLength} characters (maxKeyLength), got ${key.length}`,
       );
     }
-    if (!wellFormed(key)) {
+    if (!isWellFormed(key)) {
       throw new InvalidKeyError(
         `Expected a key of well-formed UTF-16 (no lone surrogate: Redis would store it as U+FFFD and alias it), got ${describe(key)}`,
       );
@@ -848,7 +848,7 @@ export class Cache {
       throw new TypeError(`Expected \`version\` to be a string or number, got ${describe(v)}`);
     }
     const version = String(v);
-    if (!wellFormed(version)) {
+    if (!isWellFormed(version)) {
       throw new InvalidKeyError(
         `Expected \`version\` of well-formed UTF-16 (no lone surrogate), got ${describe(v)}`,
       );
@@ -1601,9 +1601,4 @@ function toError(err: unknown): Error {
 /** Same as `new Cache(options)`. */
 export function createCache(options: CacheOptions = {}): Cache {
   return new Cache(options);
-}
-
-/** Whether `s` has no lone surrogate (`String.prototype.isWellFormed`, Node 20+, not yet in the ES2023 lib). */
-function wellFormed(s: string): boolean {
-  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

@@ -81,3 +81,8 @@ export function assertKnownKeys(name: string, value: object, known: readonly str
     }
   }
 }
+
+/** Whether `s` has no lone surrogate (`String.prototype.isWellFormed`, Node 20+, not yet in the ES2023 lib). */
+export function isWellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js';
-import { describe } from '../internal/asserts.js';
+import { describe, isWellFormed } from '../internal/asserts.js';
 import type { SyncedNumbers } from './synced-numbers.js';
 
 /**
@@ -47,16 +47,15 @@ export class TagIndex {
   }
 }
 
-const CONTROL_OR_LONE_SURROGATE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Validates a list of tags: non-empty strings without control characters, at most 256 chars each. */
 export function checkTags(tags: unknown): readonly string[] {
   if (!Array.isArray(tags))
     throw new TypeError(`Expected \`tags\` to be an array of strings, got ${describe(tags)}`);
   for (const t of tags) {
-    if (typeof t !== 'string' || t.length === 0 || t.length > 256 || CONTROL_OR_LONE_SURROGATE.test(t)) {
+    if (typeof t !== 'string' || t.length === 0 || t.length > 256 || CONTROL.test(t) || !isWellFormed(t)) {
       throw new InvalidOptionError(
         'Expected each tag to be a non-empty string of at most 256 chars, without control characters or ' +
           `lone surrogates, got ${describe(t)}`,

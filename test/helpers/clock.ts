@@ -27,3 +27,13 @@ export function seeded(seed: number): () => number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Rejects when `p` has not settled within `ms` (a hang fails the test instead of stalling it). */
+export function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms),
+    ),
+  ]);
+}

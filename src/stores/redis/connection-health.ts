@@ -1,5 +1,5 @@
 import { InvalidOptionError, StoreError } from '../../errors.js';
-import { describe } from '../../internal/asserts.js';
+import { assertNonNegativeMs, describe } from '../../internal/asserts.js';
 
 /** How long after its first use a store may stay unconnected before it warns (once). */
 export const NOT_CONNECTED_WARNING_MS = 5_000;
@@ -28,13 +28,15 @@ export class ConnectionHealth {
   readonly #name: string;
   #lastError: StoreError | undefined;
   #lastErrorAt = -1;
-  #lastReplyAt = -1;
+  readonly #lastReplyAt: () => number;
   #connected = false;
   #warning: ReturnType<typeof setTimeout> | undefined;
   #warned = false;
 
-  constructor(name: string, firstReady: Promise<void> | undefined) {
+  /** `lastReplyAt`: the store's `performance.now()` of its latest reply (any reply proves the connection). */
+  constructor(name: string, firstReady: Promise<void> | undefined, lastReplyAt: () => number) {
     this.#name = name;
+    this.#lastReplyAt = lastReplyAt;
     if (firstReady === undefined) this.#connected = true;
     else
       firstReady.then(
@@ -47,16 +49,12 @@ export class ConnectionHealth {
 
   /** The last connection error, unless a reply came after it (the connection works again). */
   get error(): StoreError | undefined {
-    return this.#lastErrorAt > this.#lastReplyAt ? this.#lastError : undefined;
+    return this.#lastErrorAt > this.#lastReplyAt() ? this.#lastError : undefined;
   }
 
   connectionFailed(error: StoreError): void {
     this.#lastError = error;
     this.#lastErrorAt = performance.now();
-  }
-
-  replied(at: number): void {
-    this.#lastReplyAt = at;
   }
 
   /** A command waits for the first connection: after {@link NOT_CONNECTED_WARNING_MS} without one, warn once. */
@@ -127,11 +125,7 @@ function checkReadyOptions(options: ReadyOptions): ReadyOptions {
     throw new InvalidOptionError(`Expected ready() options to be an object, got ${describe(options)}`);
   }
   const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && timeoutMs < 2 ** 31)) {
-    throw new InvalidOptionError(
-      `Expected \`timeoutMs\` to be a number of ms (0 to 2^31 - 1), got ${describe(timeoutMs)}`,
-    );
-  }
+  if (timeoutMs !== undefined) assertNonNegativeMs('timeoutMs', timeoutMs);
   if (signal !== undefined && typeof (signal as Partial<AbortSignalLike>)?.addEventListener !== 'function') {
     throw new InvalidOptionError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
   }

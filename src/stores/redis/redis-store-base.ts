@@ -226,7 +226,7 @@ export abstract class RedisStoreBase implements Store {
     this.#timeoutMs = options.commandTimeoutMs;
     this.#deadlines = this.#timeoutMs === 0 ? undefined : new Deadlines(this.#timeoutMs);
     this.#transport = makeTransport(options, (err) => this.#connectionError(err));
-    this.#health = new ConnectionHealth(this.name, this.#transport.firstReady);
+    this.#health = new ConnectionHealth(this.name, this.#transport.firstReady, () => this.#lastReplyAt);
   }
 
   /** Connection health counters (a snapshot). */
@@ -378,7 +378,6 @@ export abstract class RedisStoreBase implements Store {
   #replied(command: RedisCommand, value: unknown): void {
     command.settled = true;
     this.#lastReplyAt = performance.now();
-    this.#health.replied(this.#lastReplyAt);
     if (command.done) return;
     command.done = true;
     // Parsed in the same read that broke the reply stream: possibly spliced from two replies.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { settlesWithin } from '../../helpers/clock.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 
 let redis: ServerHandle;
@@ -10,15 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop();
 });
-
-function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms),
-    ),
-  ]);
-}
 
 describe('tags, namespaces and versions while redis-server is SIGKILLed (issue 12)', () => {
   it('every read settles during the outage, the event loop keeps turning, and tag checks resume after', async () => {

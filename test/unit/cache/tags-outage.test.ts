@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { chaosStore } from '../../../src/testing/chaos-store.js';
 import { MapStore } from '../../../src/testing/map-store.js';
-import { ManualClock } from '../../helpers/clock.js';
-
-/** Fails the test instead of hanging it when `p` never settles; a timer firing also proves the loop turns. */
-function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms),
-    ),
-  ]);
-}
+import { ManualClock, settlesWithin } from '../../helpers/clock.js';
 
 describe('tagged reads while L2 cannot answer (issue 12: the tag-sync loop)', () => {
   it('a tagged get settles, and serves the L1 value judged by the last known tag times', async () => {
