@@ -32,7 +32,6 @@ export {
   ValueTooLargeError,
 } from './errors.js';
 export type { Clock } from './internal/clock.js';
-export { jsonSerializer, type Serializer } from './internal/serializer.js';
 export { type Bus, type BusMessage, decodeBusMessage } from './invalidation/bus.js';
 export type { CacheStats } from './metrics/stats.js';
 export {
@@ -45,6 +44,9 @@ export {
   type SetOptions,
   type StampedeOptions,
 } from './options.js';
+export { jsonSerializer } from './serializer/json.js';
+export type { Serializer } from './serializer/serializer.js';
+export { taggedJsonSerializer } from './serializer/tagged-json.js';
 export type { DistributedLock, Lease } from './stampede/distributed-lock.js';
 export {
   type EvictionPolicy,

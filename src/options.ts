@@ -9,8 +9,9 @@ import {
   describe,
 } from './internal/asserts.js';
 import { type Clock, systemClock } from './internal/clock.js';
-import { isSerializer, jsonSerializer, type Serializer } from './internal/serializer.js';
 import type { Bus } from './invalidation/bus.js';
+import { jsonSerializer } from './serializer/json.js';
+import { isSerializer, type Serializer } from './serializer/serializer.js';
 import type { Store } from './stores/store.js';
 import { validateProfiles } from './ttl/profiles.js';
 

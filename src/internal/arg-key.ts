@@ -10,12 +10,7 @@
  * symbol-keyed properties) is a {@link SerializationError} naming its path, never a shared key.
  */
 import { SerializationError } from '../errors.js';
-
-/**
- * Where the encoder is, kept cheap and formatted only for an error: a number is an array index, a string
- * an object key, a one-item array a ready-made segment (Map and Set members).
- */
-type Path = Array<number | string | [string]>;
+import { formatPath, objectKind, type Path, REPRESENTABLE, viewBytes } from '../serializer/value-kind.js';
 
 /** Encodes `args` as a key suffix; throws {@link SerializationError} for an argument it cannot encode. */
 export function encodeArgs(args: readonly unknown[]): string {
@@ -44,15 +39,17 @@ function encode(value: unknown, path: Path, ancestors: object[]): string {
 
 function encodeObject(value: object, path: Path, ancestors: object[]): string {
   if (ancestors.includes(value)) throw unencodable(path, 'a cycle back to one of its containers');
-  if (Array.isArray(value)) return encodeArray(value, path, ancestors);
-  if (value instanceof Date) return `~D${value.getTime()}`;
-  if (ArrayBuffer.isView(value)) return encodeView(value, path);
+  const kind = objectKind(value);
+  if (typeof kind === 'object') throw unencodable(path, kind.refused);
+  if (kind === 'array') return encodeArray(value as unknown[], path, ancestors);
+  if (kind === 'date') return `~D${(value as Date).getTime()}`;
+  if (kind === 'view') return encodeView(value as ArrayBufferView);
   ancestors.push(value);
   let out: string;
-  if (value instanceof Map) {
+  if (kind === 'map') {
     const entries: string[] = [];
     let i = 0;
-    for (const [k, v] of value) {
+    for (const [k, v] of value as Map<unknown, unknown>) {
       path.push([`.keys()[${i}]`]);
       const ek = encode(k, path, ancestors);
       path[path.length - 1] = [`.get(${ek})`];
@@ -61,22 +58,16 @@ function encodeObject(value: object, path: Path, ancestors: object[]): string {
       i++;
     }
     out = `~M[${entries.sort().join(',')}]`;
-  } else if (value instanceof Set) {
+  } else if (kind === 'set') {
     const items: string[] = [];
     let i = 0;
-    for (const item of value) {
+    for (const item of value as Set<unknown>) {
       path.push([`.values()[${i++}]`]);
       items.push(encode(item, path, ancestors));
       path.pop();
     }
     out = `~S[${items.sort().join(',')}]`;
   } else {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      const name = (value.constructor as { name?: unknown } | undefined)?.name;
-      throw unencodable(path, `an instance of ${typeof name === 'string' && name !== '' ? name : 'a class'}`);
-    }
-    if (Object.getOwnPropertySymbols(value).length > 0) throw unencodable(path, 'an object with symbol keys');
     const keys = Object.keys(value).sort();
     const record = value as Record<string, unknown>;
     const parts: string[] = [];
@@ -108,27 +99,16 @@ function encodeArray(value: readonly unknown[], path: Path, ancestors: object[])
   return `${out}]`;
 }
 
-/** A typed array, DataView or Buffer: its exact type and bytes. Subclasses are refused (unknown state). */
-function encodeView(value: ArrayBufferView, path: Path): string {
-  const ctor = value.constructor as { name?: unknown } | undefined;
-  const name = ctor?.name;
-  if (typeof name !== 'string' || (globalThis as Record<string, unknown>)[name] !== ctor)
-    throw unencodable(path, 'an instance of a typed-array subclass');
-  const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+/** A typed array, DataView or Buffer: its exact type and bytes. */
+function encodeView(value: ArrayBufferView): string {
   let hex = '';
-  for (const b of bytes) hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);
-  return `~${name}:${hex}`;
+  for (const b of viewBytes(value)) hex += b < 16 ? `0${b.toString(16)}` : b.toString(16);
+  return `~${value.constructor.name}:${hex}`;
 }
 
 function unencodable(path: Path, what: string): SerializationError {
-  let at = 'args';
-  for (const p of path) {
-    if (typeof p === 'number') at += `[${p}]`;
-    else if (typeof p === 'string') at += /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`;
-    else at += p[0];
-  }
   return new SerializationError(
-    `Cannot build a wrap() key: \`${at}\` is ${what}; expected a primitive, Date, Map, Set, ` +
-      'array, plain object, typed array or Buffer (or pass `key` to wrap())',
+    `Cannot build a wrap() key: \`${formatPath('args', path)}\` is ${what}; expected ${REPRESENTABLE} ` +
+      '(or pass `key` to wrap())',
   );
 }

@@ -1,6 +1,6 @@
 import { DeserializationError } from '../errors.js';
+import type { Serializer } from '../serializer/serializer.js';
 import type { Entry } from './entry.js';
-import type { Serializer } from './serializer.js';
 
 /**
  * The compact, versioned binary form of an {@link Entry} in remote tiers:

@@ -8,7 +8,7 @@ import {
   SerializationError,
 } from '../../../src/errors.js';
 import { encodeEnvelope } from '../../../src/internal/envelope.js';
-import { jsonSerializer } from '../../../src/internal/serializer.js';
+import { jsonSerializer } from '../../../src/serializer/json.js';
 import { MapStore } from '../../../src/testing/map-store.js';
 
 const circular: Record<string, unknown> = { a: 1 };

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DeserializationError } from '../../../src/errors.js';
 import type { Entry } from '../../../src/internal/entry.js';
 import { decodeEnvelope, encodeEnvelope } from '../../../src/internal/envelope.js';
-import { jsonSerializer } from '../../../src/internal/serializer.js';
+import { jsonSerializer } from '../../../src/serializer/json.js';
 
 const entryArb = fc.record({
   value: fc.jsonValue(),

@@ -1,5 +1,6 @@
 import { assertKnownKeys, assertTtl, describe } from '../../../internal/asserts.js';
-import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
+import { jsonSerializer } from '../../../serializer/json.js';
+import type { Serializer } from '../../../serializer/serializer.js';
 import {
   assertClient,
   assertKey,

@@ -1,6 +1,7 @@
 import { ClosedError } from '../../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../../internal/asserts.js';
-import { jsonSerializer, type Serializer } from '../../../internal/serializer.js';
+import { jsonSerializer } from '../../../serializer/json.js';
+import type { Serializer } from '../../../serializer/serializer.js';
 import {
   assertClient,
   assertKey,
