@@ -5,4 +5,9 @@ const io = {
   out: (s: string) => process.stdout.write(`${s}\n`),
   err: (s: string) => process.stderr.write(`${s}\n`),
 };
-process.exitCode = await program(io).run(process.argv.slice(2));
+// No top-level await: the file is also built as CommonJS with the other entry points.
+void program(io)
+  .run(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });
