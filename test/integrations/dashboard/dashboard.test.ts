@@ -76,16 +76,19 @@ describe.skipIf(!hasChromium)('dashboard in headless chromium', () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM });
     try {
       const page = await browser.newPage();
+      // Fail on a wait well before vitest's own timeout, with playwright's message naming the predicate.
+      page.setDefaultTimeout(10_000);
       await page.goto(url);
-      await page.waitForFunction(() => Number(document.getElementById('updates')!.textContent) >= 2);
+      // The predicates run in the page (strings: the test's tsconfig has no DOM lib).
+      await page.waitForFunction("Number(document.getElementById('updates').textContent) >= 2");
       const before = await page.textContent('#l1-entries');
       for (let i = 0; i < 50; i++) await cache.getOrSet(`item:${i}`, () => ({ i }));
       for (let i = 0; i < 50; i++) await cache.get(`item:${i}`);
-      await page.waitForFunction(() => document.getElementById('l1-entries')!.textContent === '50');
+      await page.waitForFunction("document.getElementById('l1-entries').textContent === '50'");
       expect(before).not.toBe('50');
-      await page.waitForFunction(() => document.getElementById('hit-ratio')!.textContent !== '0.0%');
+      await page.waitForFunction("document.getElementById('hit-ratio').textContent !== '0.0%'");
       expect(await page.textContent('#hit-ratio')).toMatch(/^\d+\.\d%$/);
-      await page.waitForFunction(() => document.querySelector('#fleet td')?.textContent === 'web-1');
+      await page.waitForFunction("document.querySelector('#fleet td')?.textContent === 'web-1'");
       expect(await page.textContent('#status')).toBe('live');
       // uPlot drew its canvases (one per chart).
       expect(await page.locator('.uplot canvas').count()).toBe(4);
