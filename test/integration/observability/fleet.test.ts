@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { readFleet, startHeartbeat } from '../../../src/observability/fleet/heartbeat.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { MapStore } from '../../../src/testing/map-store.js';
 import { freePort, type ServerHandle, startRedis } from '../../helpers/servers.js';
 
 let redis: ServerHandle;
@@ -88,8 +89,8 @@ describe('fleet heartbeat', () => {
 
   it('refuses a TTL that would expire before the next beat', async () => {
     const cache = new Cache();
-    const store = new RedisStore({ url: redis.url });
+    const store = new MapStore();
     expect(() => startHeartbeat(cache, { store, intervalMs: 1000, ttlMs: 500 })).toThrow(/ttlMs.*exceed/);
-    await store.close();
+    await cache.close();
   });
 });
