@@ -11,6 +11,9 @@ export default defineConfig({
     next: 'src/integrations/next/index.ts',
     'next-incremental': 'src/integrations/next/handlers/incremental.ts',
     'next-use-cache': 'src/integrations/next/handlers/use-cache.ts',
+    dashboard: 'src/observability/dashboard/index.ts',
+    // The `stratacache` bin (package.json `bin` names dist/cli.js).
+    cli: 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -47,6 +47,7 @@ describe('the built package', () => {
       'next',
       'next/incremental',
       'next/use-cache',
+      'dashboard',
     ]) {
       run(['--input-type=module', '-e', `await import('stratacache/${sub}')`]);
       run(['-e', `require('stratacache/${sub}')`]);
