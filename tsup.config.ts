@@ -11,6 +11,8 @@ export default defineConfig({
     next: 'src/integrations/next/index.ts',
     'next-incremental': 'src/integrations/next/handlers/incremental.ts',
     'next-use-cache': 'src/integrations/next/handlers/use-cache.ts',
+    keyv: 'src/integrations/keyv/index.ts',
+    apollo: 'src/integrations/apollo/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -29,5 +31,7 @@ export default defineConfig({
     /^stratacache\//,
     'next',
     /^next\//,
+    'keyv',
+    '@apollo/utils.keyvaluecache',
   ],
 });
