@@ -14,6 +14,8 @@ export default defineConfig({
     dashboard: 'src/observability/dashboard/index.ts',
     // The `stratacache` bin (package.json `bin` names dist/cli.js).
     cli: 'src/cli/index.ts',
+    keyv: 'src/integrations/keyv/index.ts',
+    apollo: 'src/integrations/apollo/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -32,5 +34,7 @@ export default defineConfig({
     /^stratacache\//,
     'next',
     /^next\//,
+    'keyv',
+    '@apollo/utils.keyvaluecache',
   ],
 });

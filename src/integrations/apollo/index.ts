@@ -1,0 +1,4 @@
+export {
+  StratacacheKeyValueCache,
+  type StratacacheKeyValueCacheOptions,
+} from './key-value-cache.js';

@@ -1,0 +1,1 @@
+export { KeyvStratacache, type KeyvStratacacheOptions } from './keyv-stratacache.js';
