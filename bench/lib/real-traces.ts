@@ -131,7 +131,7 @@ export function realTraceTable(rows: readonly RealRow[]): Table {
   const worst = rows.reduce((w, r) => (r.ours - best(r) < w.ours - best(w) ? r : w));
   return {
     title: 'Memory tier hit ratio on real traces (%)',
-    note: `Traces from \`../shared/traces\` (README.md there), at the sizes it lists; get, then set on a miss; MemoryStore seeded (${SEED}). "vs best" is MemoryStore − max(LRU, ARC); Caffeine is its published W-TinyLFU figure where one exists. ARC is the FAST '03 pseudocode (bench/lib/arc.ts); Belady is the clairvoyant optimum with bypass. Deterministic, so one round is exact.`,
+    note: `Traces from \`../shared/traces\` (README.md there), at the sizes it lists; get, then set on a miss; MemoryStore seeded (${SEED}). "vs best" is MemoryStore − max(LRU, ARC); Caffeine is its published W-TinyLFU figure where one exists. ARC is the FAST '03 pseudocode (bench/lib/arc.ts); Belady is the clairvoyant optimum with bypass. Deterministic, so one round is exact. Targets (issue 17): every row ≥ max(LRU, ARC) − 1 and ≥ Caffeine − 1, the mean ≥ ARC + 6; the last two rows say whether they hold.`,
     columns: [
       'trace',
       'size',
