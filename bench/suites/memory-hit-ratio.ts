@@ -1,10 +1,13 @@
 /**
- * Hit ratio of the memory tier (adaptive W-TinyLFU) against lru-cache on deterministic traces, next to
- * Belady's optimum and the static ideal LFU for the same trace and capacity. Each request is a `get`,
- * and a miss is followed by a `set`, as a read-through cache would do.
+ * Hit ratio of the memory tier (adaptive W-TinyLFU): against lru-cache on deterministic synthetic traces,
+ * next to Belady's optimum and the static ideal LFU for the same trace and capacity; then on the real
+ * traces in `../shared/traces` (skipped with a message when the folder is absent) against lru-cache,
+ * ARC, Belady and Caffeine's published figures. Each request is a `get`, and a miss is followed by a
+ * `set`, as a read-through cache would do.
  */
 import { LRUCache } from 'lru-cache';
 import { MemoryStore } from '../../src/stores/memory/memory-store.js';
+import { realTraceRows, realTraceTable, tracesDir } from '../lib/real-traces.js';
 import { report, type Table } from '../lib/report.js';
 import {
   beladyHitRatio,
@@ -81,7 +84,7 @@ for (const { name, trace, keys } of traces) {
 }
 
 const table: Table = {
-  title: 'Memory tier hit ratio (%)',
+  title: 'Memory tier hit ratio on synthetic traces (%)',
   note: `${REQUESTS.toLocaleString('en-US')} requests per trace over ${KEYS.toLocaleString('en-US')} keys (scan and moving traces add never-repeated keys), seed ${SEED}; get, then set on a miss. Capacity is a share of ${KEYS.toLocaleString('en-US')}. "ideal LFU" keeps the most frequent keys of the whole trace (first request a miss); "Belady" is the clairvoyant optimum with bypass. Hit ratios are deterministic, so one round is exact.`,
   columns: [
     'trace',
@@ -95,4 +98,10 @@ const table: Table = {
   ],
   rows,
 };
-report('memory-hit-ratio', [table]);
+const dir = tracesDir();
+if (dir === undefined) {
+  process.stdout.write('real traces skipped: ../shared/traces (or STRATACACHE_TRACES) is absent\n');
+  report('memory-hit-ratio', [table]);
+} else {
+  report('memory-hit-ratio', [table, realTraceTable(await realTraceRows(dir))]);
+}

@@ -1,5 +1,5 @@
 import { decodeEnvelope } from '../internal/envelope.js';
-import type { Serializer } from '../internal/serializer.js';
+import type { Serializer } from '../serializer/serializer.js';
 
 /** What `stratacache inspect` prints about a stored entry (never its value). */
 export interface EntryReport {
