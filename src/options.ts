@@ -10,8 +10,8 @@ import {
 } from './internal/asserts.js';
 import { type Clock, systemClock } from './internal/clock.js';
 import type { Bus } from './invalidation/bus.js';
-import { jsonSerializer } from './serializer/json.js';
 import { isSerializer, type Serializer } from './serializer/serializer.js';
+import { taggedJsonSerializer } from './serializer/tagged-json.js';
 import type { Store } from './stores/store.js';
 import { validateProfiles } from './ttl/profiles.js';
 
@@ -79,7 +79,10 @@ export interface CacheOptions {
   earlyRefresh?: { beta?: number } | false;
   /** Loader timeouts. @default none */
   timeouts?: LoaderTimeouts;
-  /** Encodes values for L2. @default JSON (strict) */
+  /**
+   * Encodes values for L2. @default `taggedJsonSerializer` (JSON that keeps Date, Map, Set, BigInt, NaN,
+   * -0, undefined and typed arrays); `jsonSerializer` for plain JSON other services read
+   */
   serializer?: Serializer;
   /** Per-operation timeout of L2 calls; a slower call counts as a failed one (a miss). @default 100 */
   l2Timeout?: number;
@@ -316,7 +319,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
       'stratacache: `sliding` without `maxAge` caps each entry at 24 h after it was produced; set `maxAge` explicitly',
     );
   }
-  const serializer = options.serializer ?? jsonSerializer;
+  const serializer = options.serializer ?? taggedJsonSerializer;
   if (!isSerializer(serializer)) {
     throw new InvalidOptionError(
       `Expected \`serializer\` to have serialize() and deserialize(), got ${describe(serializer)}`,

@@ -21,7 +21,7 @@ import { formatPath, makeView, objectKind, type Path, REPRESENTABLE, viewBytes }
  * A value without any of these is byte-for-byte `JSON.stringify(value)`, so other services can read it,
  * and the checking walk is the only cost over JSON. Functions, symbols, class instances, symbol-keyed
  * objects and cycles are a {@link SerializationError} naming the path (`value.tags[3]`). Decoding drops
- * `__proto__` keys and refuses unknown tags and malformed tag payloads with a {@link DeserializationError}.
+ * `__proto__` keys (a null-prototype object comes back as a plain one) and refuses unknown tags and malformed tag payloads with a {@link DeserializationError}.
  */
 export const taggedJsonSerializer: Serializer = Object.freeze({
   name: 'tagged-json',

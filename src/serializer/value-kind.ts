@@ -74,7 +74,7 @@ export function makeView(name: string, bytes: Uint8Array): ArrayBufferView | und
   const Ctor = VIEWS[name] as (typeof VIEWS)[string] & { BYTES_PER_ELEMENT?: number };
   const width = Ctor.BYTES_PER_ELEMENT ?? 1;
   if (bytes.byteLength % width !== 0) return undefined;
-  const copy = bytes.slice().buffer;
+  const copy = new Uint8Array(bytes).buffer; // exactly these bytes (a Buffer slice would share its pool)
   return new Ctor(copy, 0, name === 'DataView' ? bytes.byteLength : bytes.byteLength / width);
 }
 
