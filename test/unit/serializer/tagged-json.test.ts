@@ -46,6 +46,8 @@ describe('taggedJsonSerializer', () => {
   });
 
   it('keeps the exact types that JSON loses', () => {
+    const holey: unknown[] = [1, undefined];
+    holey[3] = 3; // index 2 is a hole
     const v = {
       when: new Date(0),
       bad: new Date(Number.NaN),
@@ -60,7 +62,7 @@ describe('taggedJsonSerializer', () => {
       negZero: -0,
       big: 12345678901234567890n,
       u: undefined,
-      arr: [1, undefined, , 3], // biome-ignore lint/suspicious/noSparseArray: a hole is the case under test
+      arr: holey,
       buf: Buffer.from('hi'),
       f64: new Float64Array([1.5, -2]),
       view: new DataView(new Uint8Array([1, 2, 3]).buffer, 1, 2),
