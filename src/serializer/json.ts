@@ -73,13 +73,24 @@ export const jsonSerializer: Serializer = Object.freeze({
     checkJson(value, '', []);
   },
   deserialize(bytes: Uint8Array): unknown {
-    try {
-      const text = decoder.decode(bytes);
-      // A search for `"__proto__"` starts at every quote of the JSON; `__proto__` (a superset) is ~10x
-      // cheaper, and the rare false positive only takes the slower reviver path.
-      return text.includes('__proto__') ? JSON.parse(text, dropPrototypeKeys) : JSON.parse(text);
-    } catch (err) {
-      throw new DeserializationError(`Stored bytes are not valid JSON: ${(err as Error).message}`, err);
-    }
+    return parseJson(bytes).value;
   },
 });
+
+/**
+ * Parses UTF-8 JSON bytes without `__proto__` keys (stored data cannot pollute prototypes); the text
+ * comes back too, for callers that scan it. Throws {@link DeserializationError} on anything else.
+ */
+export function parseJson(bytes: Uint8Array): { text: string; value: unknown } {
+  try {
+    const text = decoder.decode(bytes);
+    // A search for `"__proto__"` starts at every quote of the JSON; `__proto__` (a superset) is ~10x
+    // cheaper, and the rare false positive only takes the slower reviver path.
+    return {
+      text,
+      value: text.includes('__proto__') ? JSON.parse(text, dropPrototypeKeys) : JSON.parse(text),
+    };
+  } catch (err) {
+    throw new DeserializationError(`Stored bytes are not valid JSON: ${(err as Error).message}`, err);
+  }
+}

@@ -1,4 +1,5 @@
 import { DeserializationError, SerializationError } from '../errors.js';
+import { parseJson } from './json.js';
 import type { Serializer } from './serializer.js';
 import { formatPath, makeView, objectKind, type Path, REPRESENTABLE, viewBytes } from './value-kind.js';
 
@@ -39,14 +40,7 @@ export const taggedJsonSerializer: Serializer = Object.freeze({
     inspect(value, [], []);
   },
   deserialize(bytes: Uint8Array): unknown {
-    let text: string;
-    let parsed: unknown;
-    try {
-      text = decoder.decode(bytes);
-      parsed = text.includes('__proto__') ? JSON.parse(text, dropPrototypeKeys) : JSON.parse(text);
-    } catch (err) {
-      throw new DeserializationError(`Stored bytes are not valid JSON: ${(err as Error).message}`, err);
-    }
+    const { text, value: parsed } = parseJson(bytes);
     if (!text.includes('"~')) return parsed;
     try {
       return revive(parsed);
@@ -58,12 +52,7 @@ export const taggedJsonSerializer: Serializer = Object.freeze({
 });
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
 const TILDE = 0x7e;
-
-function dropPrototypeKeys(key: string, value: unknown): unknown {
-  return key === '__proto__' ? undefined : value;
-}
 
 function refuse(path: Path, what: string): SerializationError {
   return new SerializationError(
