@@ -1,0 +1,28 @@
+/** One running load of a key: the metadata its flight carries (see `SingleFlight`). */
+export interface Load {
+  /** Creation stamp of the value it will produce: tag invalidations after it make the value invalid. */
+  readonly startedAt: number;
+  /** A set, delete or clear happened since it started: its result must not be written. */
+  superseded: boolean;
+  /** Created only when the loader reads `ctx.signal`. */
+  controller: AbortController | undefined;
+  aborted: Error | undefined;
+}
+
+export function createLoad(startedAt: number): Load {
+  return { startedAt, superseded: false, controller: undefined, aborted: undefined };
+}
+
+/** The load's abort signal, made on first use (most loaders never read it). */
+export function signalOf(load: Load): AbortSignal {
+  if (load.controller === undefined) {
+    load.controller = new AbortController();
+    if (load.aborted !== undefined) load.controller.abort(load.aborted);
+  }
+  return load.controller.signal;
+}
+
+export function abortLoad(load: Load, reason: Error): void {
+  load.aborted = reason;
+  load.controller?.abort(reason);
+}
