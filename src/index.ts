@@ -31,7 +31,6 @@ export {
   StoreTimeoutError,
   ValueTooLargeError,
 } from './errors.js';
-export type { Clock } from './internal/clock.js';
 export { type Bus, type BusMessage, decodeBusMessage } from './invalidation/bus.js';
 export type { CacheStats } from './metrics/stats.js';
 export {
@@ -82,3 +81,4 @@ export {
   type WriteThroughOptions,
   writeThrough,
 } from './strategies/write-through.js';
+export type { Clock } from './ttl/clock.js';

@@ -8,11 +8,11 @@ import {
   assertTtl,
   describe,
 } from './internal/asserts.js';
-import { type Clock, systemClock } from './internal/clock.js';
 import type { Bus } from './invalidation/bus.js';
 import { isSerializer, type Serializer } from './serializer/serializer.js';
 import { taggedJsonSerializer } from './serializer/tagged-json.js';
 import type { Store } from './stores/store.js';
+import { type Clock, systemClock } from './ttl/clock.js';
 import { validateProfiles } from './ttl/profiles.js';
 
 /** Options of the memory tier of a `Cache`. */
@@ -96,7 +96,10 @@ export interface CacheOptions {
   syncInterval?: number;
   /** Longest key accepted, in UTF-16 units. @default 1024 */
   maxKeyLength?: number;
-  /** Time source (inject a manual clock in tests). @default Date.now */
+  /**
+   * Time source for expiry and the cache's own timers (soft/hard timeouts, lease renewal); inject
+   * `ManualClock` from `stratacache/testing` in tests. @default Date.now and the event loop's timers
+   */
   clock?: Clock;
   /** Random source for jitter and XFetch (inject a seeded one in tests). @default Math.random */
   random?: () => number;
@@ -360,6 +363,12 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
   const clock = options.clock ?? systemClock;
   if (typeof clock?.now !== 'function')
     throw new InvalidOptionError(`Expected \`clock\` to have now(), got ${describe(clock)}`);
+  if ((typeof clock.setTimeout === 'function') !== (typeof clock.clearTimeout === 'function'))
+    throw new InvalidOptionError(
+      `Expected \`clock\` to have both setTimeout() and clearTimeout() or neither, got ${
+        typeof clock.setTimeout === 'function' ? 'only setTimeout()' : 'only clearTimeout()'
+      }`,
+    );
   const random = options.random ?? Math.random;
   if (typeof random !== 'function')
     throw new InvalidOptionError(`Expected \`random\` to be a function, got ${describe(random)}`);

@@ -1,8 +1,8 @@
 import { isCacheError, StoreError } from '../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../internal/asserts.js';
-import { type Clock, systemClock } from '../internal/clock.js';
 import { Emitter, type Payloads } from '../internal/emitter.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../stores/store.js';
+import { type Clock, systemClock } from '../ttl/clock.js';
 import { HashRing, type HashRingOptions } from './hash-ring.js';
 
 /** When a failing node leaves the ring and when it is tried again. */

@@ -1,5 +1,5 @@
-import type { Clock } from '../internal/clock.js';
 import type { RemoteTier } from '../stores/remote-tier.js';
+import type { Clock } from '../ttl/clock.js';
 
 interface Slot {
   value: number;

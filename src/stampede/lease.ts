@@ -6,6 +6,7 @@
 import { type Core, emitStale, noop, track } from '../core/core.js';
 import { fetchL2 } from '../core/read-path.js';
 import type { Entry } from '../internal/entry.js';
+import { type ClockTimer, every } from '../ttl/clock.js';
 import { FRESH } from '../ttl/freshness.js';
 import type { Lease } from './distributed-lock.js';
 
@@ -64,16 +65,18 @@ export async function leaseOrValue(
  * Extends a held lease every half lease while the loader runs, so a load slower than the lease does not
  * let another process start the same load.
  */
-export function keepLease(c: Core, lease: Lease): NodeJS.Timeout {
+export function keepLease(c: Core, lease: Lease): ClockTimer {
   const leaseMs = c.o.stampede.lease;
-  const timer = setInterval(() => {
-    track(
-      c,
-      c.l2!.call('lock.extend', false, () => c.lock!.extend(lease, leaseMs)),
-    );
-  }, leaseMs / 2);
-  timer.unref();
-  return timer;
+  return every(
+    c.o.clock,
+    leaseMs / 2,
+    () =>
+      track(
+        c,
+        c.l2!.call('lock.extend', false, () => c.lock!.extend(lease, leaseMs)),
+      ),
+    true,
+  );
 }
 
 export function releaseLease(c: Core, lease: Lease): void {

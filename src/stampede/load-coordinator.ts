@@ -18,6 +18,7 @@ import type { Loader } from '../core/events.js';
 import { write } from '../core/write-path.js';
 import { LoaderTimeoutError } from '../errors.js';
 import type { Entry } from '../internal/entry.js';
+import { after, type ClockTimer } from '../ttl/clock.js';
 import { failSafeExpiry, withinGrace } from '../ttl/freshness.js';
 import type { Lease } from './distributed-lock.js';
 import { shouldRefreshEarly } from './early-refresh.js';
@@ -65,11 +66,11 @@ export async function awaitLoad<T>(
   }
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const timers: NodeJS.Timeout[] = [];
+    const timers: ClockTimer[] = [];
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
-      for (const t of timers) clearTimeout(t);
+      for (const t of timers) t.cancel();
       fn();
     };
     const failSafeOr = (err: unknown): void => {
@@ -85,28 +86,24 @@ export async function awaitLoad<T>(
     );
     if (soft !== undefined && stale !== undefined && withinGrace(stale, c.o.clock.now())) {
       timers.push(
-        setTimeout(
-          () =>
-            finish(() => {
-              c.stats.staleSoftTimeout++;
-              emitStale(c, lk, 'soft-timeout');
-              resolve(stale.value as T);
-            }),
-          soft,
+        after(c.o.clock, soft, () =>
+          finish(() => {
+            c.stats.staleSoftTimeout++;
+            emitStale(c, lk, 'soft-timeout');
+            resolve(stale.value as T);
+          }),
         ),
       );
     }
     if (hard !== undefined) {
       timers.push(
-        setTimeout(
-          () =>
-            finish(() => {
-              c.stats.loadTimeouts++;
-              const err = new LoaderTimeoutError(key, hard);
-              abortFlight(c, lk, err);
-              failSafeOr(err);
-            }),
-          hard,
+        after(c.o.clock, hard, () =>
+          finish(() => {
+            c.stats.loadTimeouts++;
+            const err = new LoaderTimeoutError(key, hard);
+            abortFlight(c, lk, err);
+            failSafeOr(err);
+          }),
         ),
       );
     }
@@ -174,7 +171,7 @@ async function loadAndStore<T>(
     if (lease !== undefined) releaseLease(c, lease);
     throw err;
   } finally {
-    clearInterval(kept);
+    kept?.cancel();
   }
   const elapsed = performance.now() - t0;
   c.stats.loadLatency.record(elapsed);

@@ -1,4 +1,4 @@
-import type { Clock } from '../internal/clock.js';
+import type { Clock } from '../ttl/clock.js';
 
 /** Options of {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {

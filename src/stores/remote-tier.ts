@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
-import type { Clock } from '../internal/clock.js';
 import { Deadlines, type Expiring } from '../internal/deadlines.js';
+import type { Clock } from '../ttl/clock.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import type { Store, StoreEntry } from './store.js';
 

@@ -1,7 +1,7 @@
 import { ClosedError } from '../errors.js';
-import { type Clock, systemClock } from '../internal/clock.js';
 import { compileGlob } from '../internal/glob.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../stores/store.js';
+import { type Clock, systemClock } from '../ttl/clock.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -1,18 +1,4 @@
-import type { Clock } from '../../src/internal/clock.js';
-
-/** A clock that moves only when told to. */
-export class ManualClock implements Clock {
-  #now: number;
-  constructor(start = 1_700_000_000_000) {
-    this.#now = start;
-  }
-  now(): number {
-    return this.#now;
-  }
-  advance(ms: number): void {
-    this.#now += ms;
-  }
-}
+export { ManualClock } from '../../src/testing/manual-clock.js';
 
 /** A deterministic PRNG (mulberry32) for seeded tests. */
 export function seeded(seed: number): () => number {

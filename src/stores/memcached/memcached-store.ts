@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, describe } from '../../internal/asserts.js';
-import { systemClock } from '../../internal/clock.js';
+import { systemClock } from '../../ttl/clock.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { CLIENT_OPTION_KEYS, MemcachedClient, type MemcachedClientOptions } from './memcached-client.js';
 

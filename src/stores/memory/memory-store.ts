@@ -1,6 +1,6 @@
 import { InvalidOptionError, ValueTooLargeError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
-import { type Clock, systemClock } from '../../internal/clock.js';
+import { type Clock, systemClock } from '../../ttl/clock.js';
 import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
 import { estimateSize } from './size.js';
 import { TimerWheel } from './timer-wheel.js';

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { createClient, type RedisClientType } from '@redis/client';
 import { InvalidOptionError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
-import { type Clock, systemClock } from '../../internal/clock.js';
 import { Emitter } from '../../internal/emitter.js';
+import { type Clock, systemClock } from '../../ttl/clock.js';
 import type { JournalEvents, JournalRecord, WriteJournal } from './journal.js';
 
 /** Options of {@link RedisStreamJournal}. */

@@ -7,8 +7,8 @@ import {
   assertTtl,
   describe,
 } from '../../internal/asserts.js';
-import { type Clock, systemClock } from '../../internal/clock.js';
 import { Emitter } from '../../internal/emitter.js';
+import { after, type Clock, type ClockTimer, every, systemClock } from '../../ttl/clock.js';
 import type { CachePort } from '../cache-port.js';
 import { backoffDelay, type RetryOptions, type RetryPolicy } from './backoff.js';
 import type { JournalLoss, JournalRecord, WriteJournal } from './journal.js';
@@ -268,9 +268,9 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
   #retrying = 0;
   #localId = 0;
   #running = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: ClockTimer | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
-  readonly #poll: NodeJS.Timeout | undefined;
+  readonly #poll: ClockTimer | undefined;
   #capacityWaiters: Array<() => void> = [];
   #drainWaiters: Array<() => void> = [];
   #closed = false;
@@ -317,8 +317,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
         () => this.#kick(),
         (err: unknown) => this.#events.emit('error', err),
       );
-      this.#poll = setInterval(() => this.#kick(), this.#flushIntervalMs);
-      this.#poll.unref();
+      this.#poll = every(this.#clock, this.#flushIntervalMs, () => this.#kick(), true);
     }
   }
 
@@ -372,7 +371,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
       }),
     ]);
     clearTimeout(timer);
-    if (this.#poll !== undefined) clearInterval(this.#poll);
+    this.#poll?.cancel();
     this.#clearTimer();
     if (timedOut) {
       const held = this.#count();
@@ -447,14 +446,14 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
 
   #waitForCapacity(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = after(this.#clock, this.#maxWaitMs, () => {
         this.#capacityWaiters = this.#capacityWaiters.filter((w) => w !== wake);
         reject(
           new CacheError(`writeBehind queue full (maxPending ${this.#maxPending}) for ${this.#maxWaitMs} ms`),
         );
-      }, this.#maxWaitMs);
+      });
       const wake = (): void => {
-        clearTimeout(timer);
+        timer.cancel();
         if (this.#closed) reject(new ClosedError('writeBehind'));
         else resolve();
       };
@@ -494,18 +493,15 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
     if (this.#stopped || at >= this.#timerAt) return;
     this.#clearTimer();
     this.#timerAt = at;
-    this.#timer = setTimeout(
-      () => {
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.#timer = undefined;
-        this.#kick();
-      },
-      Math.max(0, at - this.#clock.now()),
-    );
+    this.#timer = after(this.#clock, Math.max(0, at - this.#clock.now()), () => {
+      this.#timerAt = Number.POSITIVE_INFINITY;
+      this.#timer = undefined;
+      this.#kick();
+    });
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#timerAt = Number.POSITIVE_INFINITY;
   }

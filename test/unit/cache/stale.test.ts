@@ -85,53 +85,73 @@ describe('fail-safe (grace)', () => {
   });
 });
 
-describe('loader timeouts', () => {
+/** A loader that settles only when told to, so a test decides what finishes first. */
+function gated<T>(value: T) {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  let signal: AbortSignal | undefined;
+  const loader = async (ctx: { signal: AbortSignal }) => {
+    calls++;
+    signal = ctx.signal;
+    await gate;
+    return value;
+  };
+  return { loader, release: () => release(), calls: () => calls, signal: () => signal };
+}
+
+/** Lets the cache's promise callbacks run (a loader starting, a timer's settle reaching the caller). */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+describe('loader timeouts (on the injected clock)', () => {
   it('soft timeout serves stale while the slow load finishes in the background and fills the cache', async () => {
     const clock = new ManualClock();
     const cache = new Cache({ clock, ttl: 1000, grace: 60_000, timeouts: { soft: 20 } });
     await cache.getOrSet('k', async () => 'old');
     clock.advance(1500);
-    // The loader finishes only when released, so 'old' can only come from the soft timeout.
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const slow = async () => {
-      await gate;
-      return 'new';
-    };
-    expect(await cache.getOrSet('k', slow)).toBe('old');
+    const slow = gated('new');
+    const pending = cache.getOrSet('k', slow.loader);
+    await turn();
+    clock.advance(19);
+    await turn();
+    expect(cache.stats().stale.softTimeout).toBe(0); // 19 ms: not yet
+    clock.advance(1);
+    expect(await pending).toBe('old');
     expect(cache.stats().stale.softTimeout).toBe(1);
-    release();
+    slow.release();
     await vi.waitFor(async () => expect(await cache.get('k')).toBe('new'), { timeout: 5000 });
+    expect(slow.calls()).toBe(1);
   });
 
   it('soft timeout without a stale value waits for the loader', async () => {
-    const cache = new Cache({ timeouts: { soft: 10 } });
-    expect(
-      await cache.getOrSet('k', async () => {
-        await sleep(40);
-        return 'v';
-      }),
-    ).toBe('v');
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, timeouts: { soft: 10 } });
+    const slow = gated('v');
+    const pending = cache.getOrSet('k', slow.loader);
+    await turn();
+    clock.advance(1000);
+    slow.release();
+    expect(await pending).toBe('v');
+    expect(cache.stats().stale.softTimeout).toBe(0);
   });
 
   it('hard timeout rejects with LoaderTimeoutError and aborts the loader signal', async () => {
-    const cache = new Cache({ timeouts: { hard: 30 } });
-    let aborted = false;
-    const err = await cache
-      .getOrSet('k', async ({ signal }) => {
-        signal.addEventListener('abort', () => {
-          aborted = true;
-        });
-        await sleep(200);
-        return 'late';
-      })
-      .catch((e: unknown) => e);
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, timeouts: { hard: 30 } });
+    const slow = gated('late');
+    const pending = cache.getOrSet('k', slow.loader).catch((e: unknown) => e);
+    await turn();
+    clock.advance(30);
+    const err = await pending;
     expect(err).toBeInstanceOf(LoaderTimeoutError);
     expect((err as LoaderTimeoutError).code).toBe('ERR_CACHE_LOADER_TIMEOUT');
-    expect(aborted).toBe(true);
+    expect(slow.signal()?.aborted).toBe(true);
     expect(cache.stats().loads.timeouts).toBe(1);
-    await sleep(200);
+    // The late value of an aborted load is not committed.
+    slow.release();
+    await turn();
     expect(await cache.get('k')).toBeUndefined();
+    expect(clock.pending).toBe(0);
   });
 
   it('hard timeout with a graced value serves it (fail-safe)', async () => {
@@ -139,9 +159,30 @@ describe('loader timeouts', () => {
     const cache = new Cache({ clock, ttl: 1000, grace: 60_000 });
     await cache.getOrSet('k', async () => 'old');
     clock.advance(2000);
-    const v = await cache.getOrSet('k', () => sleep(300).then(() => 'new'), { timeouts: { hard: 20 } });
-    expect(v).toBe('old');
+    const slow = gated('new');
+    const pending = cache.getOrSet('k', slow.loader, { timeouts: { hard: 20 } });
+    await turn();
+    clock.advance(20);
+    expect(await pending).toBe('old');
     expect(cache.stats().stale.failSafe).toBe(1);
+    slow.release();
+  });
+
+  it('a load that settles first cancels its timers', async () => {
+    const clock = new ManualClock();
+    const cache = new Cache({ clock, ttl: 1000, grace: 60_000, timeouts: { soft: 50, hard: 500 } });
+    await cache.getOrSet('k', async () => 'old');
+    clock.advance(1500);
+    const quick = gated('new');
+    const pending = cache.getOrSet('k', quick.loader);
+    await turn();
+    expect(clock.pending).toBe(2);
+    quick.release();
+    expect(await pending).toBe('new');
+    expect(clock.pending).toBe(0);
+    clock.advance(1000);
+    expect(cache.stats().stale.softTimeout).toBe(0);
+    expect(cache.stats().loads.timeouts).toBe(0);
   });
 });
 
