@@ -17,10 +17,10 @@ import {
   publish,
   stamp,
 } from './core/core.js';
-import { encodeValue, judge, newEntry, physicalTtl, setL1 } from './core/entries.js';
+import { dropDead, encodeValue, judge, newEntry, physicalTtl, setL1 } from './core/entries.js';
 import type { CacheEvents, Loader } from './core/events.js';
 import { accept, fetchL2, lookup } from './core/read-path.js';
-import { slide, write } from './core/write-path.js';
+import { slide, touchOnRead, write } from './core/write-path.js';
 import { ClosedError, InvalidKeyError, InvalidOptionError } from './errors.js';
 import { encodeArgs } from './internal/arg-key.js';
 import { describe, isWellFormed } from './internal/asserts.js';
@@ -50,7 +50,7 @@ import {
   supersedeAll,
 } from './stampede/load-coordinator.js';
 import type { StoreEntry } from './stores/store.js';
-import { FRESH, inSwrWindow, STALE } from './ttl/freshness.js';
+import { DEAD, FRESH, inSwrWindow, STALE } from './ttl/freshness.js';
 
 export type { CacheEvents, Loader, LoaderContext } from './core/events.js';
 export { MAX_CACHED_ERRORS } from './stampede/load-coordinator.js';
@@ -134,7 +134,8 @@ export class Cache {
   #gotten<T>(lk: string, found: Found | undefined, t0: number): T | undefined {
     this.#core.stats.getLatency.record(performance.now() - t0);
     if (found !== undefined && found.state === FRESH) {
-      this.#countHit(lk, found.entry, found.tier, this.#core.o.clock.now());
+      touchOnRead(this.#core, lk, found.entry, this.#core.o.clock.now());
+      this.#countHit(lk, found.tier);
       return found.entry.value as T;
     }
     this.#countMiss(lk);
@@ -160,11 +161,17 @@ export class Cache {
     const now = c.o.clock.now();
     const missing: number[] = [];
     for (let i = 0; i < lks.length; i++) {
-      const e = c.l1?.get(lks[i]!);
-      if (e !== undefined && (await judge(c, lks[i]!, e, now, version)) === FRESH) {
-        this.#countHit(lks[i]!, e, 'l1', now);
-        out[i] = e.value as T;
-      } else missing.push(i);
+      const lk = lks[i]!;
+      const e = c.l1?.get(lk);
+      const state = e === undefined ? DEAD : await judge(c, e, now, version);
+      if (state === FRESH) {
+        touchOnRead(c, lk, e!, now);
+        this.#countHit(lk, 'l1');
+        out[i] = e!.value as T;
+        continue;
+      }
+      if (e !== undefined && state === DEAD) dropDead(c, lk, e, version);
+      missing.push(i);
     }
     if (c.l1 !== undefined) c.stats.l1Misses += missing.length;
     if (missing.length > 0 && c.l2 !== undefined) {
@@ -174,7 +181,8 @@ export class Cache {
         const i = missing[j]!;
         const e = await accept(c, lks[i]!, raw[j], version);
         if (e !== undefined && e.state === FRESH) {
-          this.#countHit(lks[i]!, e.entry, 'l2', now);
+          touchOnRead(c, lks[i]!, e.entry, now);
+          this.#countHit(lks[i]!, 'l2');
           out[i] = e.entry.value as T;
           missing[j] = -1;
         }
@@ -229,7 +237,8 @@ export class Cache {
     if (e === undefined || e.tags !== undefined || c.closed) return undefined;
     const now = c.o.clock.now();
     if (now >= e.expiresAt) return undefined;
-    this.#countHit(key, e, 'l1', now);
+    if (e.sliding > 0) slide(c, key, e, now);
+    this.#countHit(key, 'l1');
     this.#sampleEnd(t0);
     return e;
   }
@@ -317,7 +326,8 @@ export class Cache {
     const now = c.o.clock.now();
     c.stats.getLatency.record(performance.now() - t0);
     if (found !== undefined && found.state === FRESH) {
-      this.#countHit(lk, found.entry, found.tier, now);
+      touchOnRead(c, lk, found.entry, now);
+      this.#countHit(lk, found.tier);
       if (policy.beta !== undefined)
         maybeRefreshEarly(c, key, lk, found.entry, now, policy.beta, loader, policy);
       return found.entry.value as T;
@@ -607,13 +617,13 @@ export class Cache {
   }
 
   /** Counts a hit and emits it; a sliding entry's expiry moves (the write path's job, triggered here). */
-  #countHit(lk: string, e: Entry, tier: 'l1' | 'l2', now: number): void {
+  /** Counts and announces a hit; knows nothing of what serving it did (sliding is the read path's). */
+  #countHit(lk: string, tier: 'l1' | 'l2'): void {
     const c = this.#core;
     const s = c.stats;
     s.hits++;
     if (tier === 'l1') s.l1Hits++;
     else s.l2Hits++;
-    if (e.sliding > 0) slide(c, lk, e, now);
     if (c.events.listening.hit) c.events.emit('hit', { key: lk, tier });
   }
 

@@ -45,28 +45,27 @@ export function physicalTtl(e: Entry, now: number): number | undefined {
  * entry is judged by the last known tag times (its own TTL and grace still bound it), never re-synced
  * in a loop.
  */
-export function judge(
-  c: Core,
-  lk: string,
-  e: Entry,
-  now: number,
-  version: string | undefined,
-): State | Promise<State> {
+export function judge(c: Core, e: Entry, now: number, version: string | undefined): State | Promise<State> {
   if (version !== undefined && e.version !== version) return DEAD;
   const tags = e.tags;
   if (tags !== undefined && c.tags.needsSync(tags)) {
-    return c.tags.sync(tags).then(() => judgeKnown(c, lk, e, now));
+    return c.tags.sync(tags).then(() => judgeKnown(c, e, now));
   }
-  return judgeKnown(c, lk, e, now);
+  return judgeKnown(c, e, now);
 }
 
-/** The entry's state by its times and the tag times known now (no L2 read); drops it from L1 if a tag killed it. */
-function judgeKnown(c: Core, lk: string, e: Entry, now: number): State {
-  if (e.tags !== undefined && c.tags.invalidated(e.tags, e.createdAt)) {
-    c.l1?.delete(lk);
-    return DEAD;
-  }
+/** The entry's state by its times and the tag times known now (no L2 read); changes nothing. */
+function judgeKnown(c: Core, e: Entry, now: number): State {
+  if (e.tags !== undefined && c.tags.invalidated(e.tags, e.createdAt)) return DEAD;
   return freshness(e, now);
+}
+
+/**
+ * Drops from L1 an entry a read judged dead, unless only its version made it so (a caller asking for no
+ * version, or for the entry's own, may still read it).
+ */
+export function dropDead(c: Core, lk: string, e: Entry, version: string | undefined): void {
+  if (version === undefined || e.version === version) c.l1?.delete(lk);
 }
 
 /** Puts an entry into L1 until its stale fallback ends (capped by `l1.ttl`); an oversized value is dropped. */

@@ -18,7 +18,7 @@ import {
   type L2Waiter,
   noop,
 } from './core.js';
-import { judge, setL1 } from './entries.js';
+import { dropDead, judge, setL1 } from './entries.js';
 
 /** Read records kept for keys read before; past this many they are all forgotten at once. */
 const MAX_READ_RECORDS = 4096;
@@ -45,9 +45,10 @@ async function lookupL1(
   let stale: Entry | undefined;
   const e = l1.get(lk);
   if (e !== undefined) {
-    const state = await judge(c, lk, e, now, version);
+    const state = await judge(c, e, now, version);
     if (state === FRESH) return { entry: e, state, tier: 'l1' };
     if (state === STALE) stale = e;
+    else dropDead(c, lk, e, version);
   }
   if (count) c.stats.l1Misses++;
   if (c.l2 === undefined) return stale === undefined ? undefined : { entry: stale, state: STALE, tier: 'l1' };
@@ -171,7 +172,7 @@ export function accept(
     emitError(c.events, error, 'decode', lk);
     return undefined;
   }
-  const state = judge(c, lk, entry, c.o.clock.now(), version);
+  const state = judge(c, entry, c.o.clock.now(), version);
   return typeof state === 'number' ? admit(c, lk, entry, state) : state.then((s) => admit(c, lk, entry, s));
 }
 

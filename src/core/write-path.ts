@@ -50,6 +50,11 @@ function filled(c: Core, lk: string, entry: Entry): void {
   if (c.events.listening.set) c.events.emit('set', { key: lk });
 }
 
+/** What reading an entry does to it: a sliding entry's expiry moves (the only read-side effect). */
+export function touchOnRead(c: Core, lk: string, e: Entry, now: number): void {
+  if (e.sliding > 0) slide(c, lk, e, now);
+}
+
 /** Moves a sliding entry's expiry on read; L2 is rewritten once half the window has passed. */
 export function slide(c: Core, lk: string, e: Entry, now: number): void {
   const next = slideExpiry(now, e.sliding, e.maxAgeAt);
