@@ -31,7 +31,6 @@ export {
   StoreTimeoutError,
   ValueTooLargeError,
 } from './errors.js';
-export { type Bus, type BusMessage, decodeBusMessage } from './invalidation/bus.js';
 export type { CacheStats } from './metrics/stats.js';
 export {
   type CacheOptions,
@@ -46,7 +45,8 @@ export {
 export { jsonSerializer } from './serializer/json.js';
 export type { Serializer } from './serializer/serializer.js';
 export { taggedJsonSerializer } from './serializer/tagged-json.js';
-export type { DistributedLock, Lease } from './stampede/distributed-lock.js';
+export { type Bus, type BusMessage, decodeBusMessage } from './stores/bus.js';
+export type { DistributedLock, Lease } from './stores/lock.js';
 export {
   type EvictionPolicy,
   type EvictionReason,

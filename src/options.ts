@@ -8,9 +8,9 @@ import {
   assertTtl,
   describe,
 } from './internal/asserts.js';
-import type { Bus } from './invalidation/bus.js';
 import { isSerializer, type Serializer } from './serializer/serializer.js';
 import { taggedJsonSerializer } from './serializer/tagged-json.js';
+import type { Bus } from './stores/bus.js';
 import type { Store } from './stores/store.js';
 import { type Clock, systemClock } from './ttl/clock.js';
 import { validateProfiles } from './ttl/profiles.js';

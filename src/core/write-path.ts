@@ -1,7 +1,7 @@
 /** The write path: an entry into L1 and L2 (fenced under a lease) and its announcement on the bus. */
 import type { Entry } from '../internal/entry.js';
 import { encodeEnvelope } from '../internal/envelope.js';
-import type { Lease } from '../stampede/distributed-lock.js';
+import type { Lease } from '../stores/lock.js';
 import { slideExpiry } from '../ttl/sliding.js';
 import { type Core, publish, track } from './core.js';
 import { encodeValue, physicalTtl, setL1 } from './entries.js';

@@ -6,7 +6,7 @@
 import { type Core, emitError, toError, track } from '../core/core.js';
 import { compileGlob } from '../internal/glob.js';
 import { supersede } from '../stampede/load-coordinator.js';
-import type { Bus, BusMessage } from './bus.js';
+import type { Bus, BusMessage } from '../stores/bus.js';
 import { rememberPattern } from './patterns.js';
 
 /** Subscribes `c` to `bus`; failures are `error` events, never thrown. */

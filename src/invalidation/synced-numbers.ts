@@ -1,4 +1,4 @@
-import type { RemoteTier } from '../stores/remote-tier.js';
+import type { RemoteTier } from '../tier/remote-tier.js';
 import type { Clock } from '../ttl/clock.js';
 
 interface Slot {

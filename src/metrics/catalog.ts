@@ -1,9 +1,10 @@
-import type { Cache } from '../cache.js';
 import type { LatencySummary } from './histogram.js';
 import type { CacheStats } from './stats.js';
 
-/** What the metric adapters read: anything with `stats()`, usually a {@link Cache}. */
-export type StatsSource = Pick<Cache, 'stats'>;
+/** What the metric adapters read: anything with `stats()`, usually a `Cache`. */
+export interface StatsSource {
+  stats(): CacheStats;
+}
 
 /** A metric that is one number per cache, or one number per value of its label `by`. */
 export interface ValueMetric {

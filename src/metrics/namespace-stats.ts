@@ -1,4 +1,3 @@
-import type { Cache } from '../cache.js';
 import { assertKnownKeys, assertPositiveInt, describe } from '../internal/asserts.js';
 import type { StatsSource } from './catalog.js';
 import type { CacheStats, NamespaceCounts } from './stats.js';
@@ -50,11 +49,16 @@ export function namespaceOf(key: string): string {
  * const source = trackNamespaces(cache, { max: 16 });
  * prometheusCollector(source, { registry });
  */
+/** What {@link trackNamespaces} reads: a cache's stats and its `hit` / `miss` events (a `Cache` is one). */
+export interface HitMissSource extends StatsSource {
+  on(event: 'hit' | 'miss', listener: (payload: { key: string }) => void): () => void;
+}
+
 export function trackNamespaces(
-  cache: Pick<Cache, 'stats' | 'on'>,
+  cache: HitMissSource,
   options: TrackNamespacesOptions = {},
 ): NamespaceTracker {
-  if (typeof (cache as Cache | null)?.on !== 'function' || typeof cache.stats !== 'function') {
+  if (typeof (cache as HitMissSource | null)?.on !== 'function' || typeof cache.stats !== 'function') {
     throw new TypeError(`Expected \`cache\` to be a Cache, got ${describe(cache)}`);
   }
   assertKnownKeys('options', options, ['max']);

@@ -6,9 +6,9 @@
 import { type Core, emitStale, noop, track } from '../core/core.js';
 import { fetchL2 } from '../core/read-path.js';
 import type { Entry } from '../internal/entry.js';
-import { type ClockTimer, every } from '../ttl/clock.js';
+import type { Lease } from '../stores/lock.js';
+import { type ClockTimer, runEvery } from '../ttl/clock.js';
 import { FRESH } from '../ttl/freshness.js';
-import type { Lease } from './distributed-lock.js';
 
 const LOCK_FAILED = Symbol('lock-failed');
 
@@ -67,7 +67,7 @@ export async function leaseOrValue(
  */
 export function keepLease(c: Core, lease: Lease): ClockTimer {
   const leaseMs = c.o.stampede.lease;
-  return every(
+  return runEvery(
     c.o.clock,
     leaseMs / 2,
     () =>

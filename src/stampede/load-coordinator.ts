@@ -18,9 +18,9 @@ import type { Loader } from '../core/events.js';
 import { write } from '../core/write-path.js';
 import { LoaderTimeoutError } from '../errors.js';
 import type { Entry } from '../internal/entry.js';
-import { after, type ClockTimer } from '../ttl/clock.js';
+import type { Lease } from '../stores/lock.js';
+import { type ClockTimer, runAfter } from '../ttl/clock.js';
 import { failSafeExpiry, withinGrace } from '../ttl/freshness.js';
-import type { Lease } from './distributed-lock.js';
 import { shouldRefreshEarly } from './early-refresh.js';
 import { keepLease, leaseOrValue, releaseLease } from './lease.js';
 import { abortLoad, createLoad, type Load, signalOf } from './load.js';
@@ -86,7 +86,7 @@ export async function awaitLoad<T>(
     );
     if (soft !== undefined && stale !== undefined && withinGrace(stale, c.o.clock.now())) {
       timers.push(
-        after(c.o.clock, soft, () =>
+        runAfter(c.o.clock, soft, () =>
           finish(() => {
             c.stats.staleSoftTimeout++;
             emitStale(c, lk, 'soft-timeout');
@@ -97,7 +97,7 @@ export async function awaitLoad<T>(
     }
     if (hard !== undefined) {
       timers.push(
-        after(c.o.clock, hard, () =>
+        runAfter(c.o.clock, hard, () =>
           finish(() => {
             c.stats.loadTimeouts++;
             const err = new LoaderTimeoutError(key, hard);

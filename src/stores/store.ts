@@ -1,6 +1,6 @@
 import type { StoreError } from '../errors.js';
-import type { Bus } from '../invalidation/bus.js';
-import type { DistributedLock } from '../stampede/distributed-lock.js';
+import type { Bus } from './bus.js';
+import type { DistributedLock } from './lock.js';
 
 /**
  * The contract every remote tier implements (Redis, Redis Cluster, Memcached, sharded pools).

@@ -26,7 +26,7 @@ export interface ClockTimer {
  * Runs `fn` after `ms` on `clock`'s timers (the event loop's when the clock has none). `unref`: the timer
  * does not keep the process alive (where the host's handle supports it).
  */
-export function after(clock: Clock, ms: number, fn: () => void, unref = false): ClockTimer {
+export function runAfter(clock: Clock, ms: number, fn: () => void, unref = false): ClockTimer {
   if (clock.setTimeout !== undefined && clock.clearTimeout !== undefined) {
     const handle = clock.setTimeout(fn, ms);
     if (unref) (handle as { unref?: () => void } | undefined)?.unref?.();
@@ -39,15 +39,15 @@ export function after(clock: Clock, ms: number, fn: () => void, unref = false): 
 }
 
 /** Runs `fn` every `ms` on `clock`'s timers until cancelled (each run schedules the next). */
-export function every(clock: Clock, ms: number, fn: () => void, unref = false): ClockTimer {
+export function runEvery(clock: Clock, ms: number, fn: () => void, unref = false): ClockTimer {
   let current: ClockTimer | undefined;
   let cancelled = false;
   const tick = (): void => {
     if (cancelled) return;
-    current = after(clock, ms, tick, unref);
+    current = runAfter(clock, ms, tick, unref);
     fn();
   };
-  current = after(clock, ms, tick, unref);
+  current = runAfter(clock, ms, tick, unref);
   return {
     cancel: () => {
       cancelled = true;

@@ -1,5 +1,5 @@
 import { StoreError } from '../../errors.js';
-import type { ReadSink } from '../remote-tier.js';
+import type { ReadSink } from '../settle-get.js';
 
 /** What settles one command: its promise, a read ({@link ReadSink}), or a batch of reads. */
 export interface ReplySink {

@@ -1,6 +1,6 @@
 import { StoreError } from '../../errors.js';
-import { type Bus, type BusMessage, decodeBusMessage } from '../../invalidation/bus.js';
-import type { RedisRunner } from './redis-store-base.js';
+import { type Bus, type BusMessage, decodeBusMessage } from '../bus.js';
+import type { RedisRunner } from './redis-runner.js';
 import { RedisSubscription } from './redis-subscription.js';
 
 /** Counters of a {@link RedisBus}. */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../../errors.js';
 import { assertTtl } from '../../internal/asserts.js';
-import type { DistributedLock, Lease } from '../../stampede/distributed-lock.js';
+import type { DistributedLock, Lease } from '../lock.js';
 import { keySlot, tagForSlot } from './cluster-slot.js';
 import { ACQUIRE, COMMIT, EXTEND, RELEASE } from './lua-scripts.js';
-import type { RedisRunner } from './redis-store-base.js';
+import type { RedisRunner } from './redis-runner.js';
 import { RedisSubscription } from './redis-subscription.js';
 
 interface Waiting {

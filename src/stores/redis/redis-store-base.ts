@@ -3,9 +3,9 @@ import { ClosedError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
 import { Deadlines, type Expiring } from '../../internal/deadlines.js';
 import { escapeGlob } from '../../internal/glob.js';
-import type { Bus } from '../../invalidation/bus.js';
-import type { DistributedLock } from '../../stampede/distributed-lock.js';
-import { type ReadSink, SETTLE_GET } from '../remote-tier.js';
+import type { Bus } from '../bus.js';
+import type { DistributedLock } from '../lock.js';
+import { type ReadSink, SETTLE_GET } from '../settle-get.js';
 import type { Store, StoreCapabilities, StoreEntry } from '../store.js';
 import { groupBySlot } from './cluster-slot.js';
 import { ConnectionHealth, type ReadyOptions } from './connection-health.js';
@@ -14,12 +14,12 @@ import { SET_MAX } from './lua-scripts.js';
 import { MultiGetSink, ReadBatcher, type ReplySink, toBytes } from './read-batch.js';
 import { RedisBus } from './redis-bus.js';
 import { RedisLock } from './redis-lock.js';
+import type { RedisRunner } from './redis-runner.js';
 import {
   BUFFERS,
   type ConnectionSettings,
   isServerReply,
   type NodeSender,
-  type RedisClientLike,
   type RedisTransport,
   toStoreError,
 } from './redis-transport.js';
@@ -85,26 +85,6 @@ export interface RedisStoreStats {
   timeouts: number;
   /** Connections dropped and re-dialled because they stopped answering. */
   recycles: number;
-}
-
-/** What the bus and the lock use of their store: prefixed commands with timeouts and subscribers. */
-export interface RedisRunner {
-  readonly name: string;
-  readonly prefix: string;
-  readonly lockPollMs: number;
-  readonly fenceTtlMs: number;
-  readonly connectTimeoutMs: number;
-  readonly subscriberPingMs: number;
-  readonly clustered: boolean;
-  command(op: string, key: string | undefined, args: readonly RedisArgument[]): Promise<unknown>;
-  script(
-    op: string,
-    script: LuaScript,
-    keys: readonly string[],
-    args: readonly RedisArgument[],
-  ): Promise<unknown>;
-  subscriber(attempt: number): Promise<RedisClientLike>;
-  reportError(err: unknown): void;
 }
 
 const MGET_CHUNK = 512;

@@ -1,5 +1,5 @@
 import { StoreError } from '../../errors.js';
-import type { RedisRunner } from './redis-store-base.js';
+import type { RedisRunner } from './redis-runner.js';
 import type { RedisClientLike } from './redis-transport.js';
 
 /** Connection errors in a row after which a cluster subscriber moves to the next master. */

@@ -8,7 +8,7 @@ import {
   describe,
 } from '../../internal/asserts.js';
 import { Emitter } from '../../internal/emitter.js';
-import { after, type Clock, type ClockTimer, every, systemClock } from '../../ttl/clock.js';
+import { type Clock, type ClockTimer, runAfter, runEvery, systemClock } from '../../ttl/clock.js';
 import type { CachePort } from '../cache-port.js';
 import { backoffDelay, type RetryOptions, type RetryPolicy } from './backoff.js';
 import type { JournalLoss, JournalRecord, WriteJournal } from './journal.js';
@@ -317,7 +317,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
         () => this.#kick(),
         (err: unknown) => this.#events.emit('error', err),
       );
-      this.#poll = every(this.#clock, this.#flushIntervalMs, () => this.#kick(), true);
+      this.#poll = runEvery(this.#clock, this.#flushIntervalMs, () => this.#kick(), true);
     }
   }
 
@@ -446,7 +446,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
 
   #waitForCapacity(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = after(this.#clock, this.#maxWaitMs, () => {
+      const timer = runAfter(this.#clock, this.#maxWaitMs, () => {
         this.#capacityWaiters = this.#capacityWaiters.filter((w) => w !== wake);
         reject(
           new CacheError(`writeBehind queue full (maxPending ${this.#maxPending}) for ${this.#maxWaitMs} ms`),
@@ -493,7 +493,7 @@ export class WriteBehindQueue<T> implements WriteBehind<T> {
     if (this.#stopped || at >= this.#timerAt) return;
     this.#clearTimer();
     this.#timerAt = at;
-    this.#timer = after(this.#clock, Math.max(0, at - this.#clock.now()), () => {
+    this.#timer = runAfter(this.#clock, Math.max(0, at - this.#clock.now()), () => {
       this.#timerAt = Number.POSITIVE_INFINITY;
       this.#timer = undefined;
       this.#kick();

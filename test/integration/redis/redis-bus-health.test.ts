@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreError } from '../../../src/errors.js';
-import type { BusMessage } from '../../../src/invalidation/bus.js';
+import type { BusMessage } from '../../../src/stores/bus.js';
 import type { RedisBus } from '../../../src/stores/redis/redis-bus.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BusMessage } from '../../../src/invalidation/bus.js';
+import type { BusMessage } from '../../../src/stores/bus.js';
 import type { RedisBus } from '../../../src/stores/redis/redis-bus.js';
 import type { RedisStoreBase } from '../../../src/stores/redis/redis-store-base.js';
 import { eventually, sleep, type Target, targets } from './targets.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DistributedLock, Lease } from '../../../src/stampede/distributed-lock.js';
+import type { DistributedLock, Lease } from '../../../src/stores/lock.js';
 import type { RedisStoreBase } from '../../../src/stores/redis/redis-store-base.js';
 import { sleep, type Target, targets } from './targets.js';
 

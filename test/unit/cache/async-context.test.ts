@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
-import { type ReadSink, SETTLE_GET } from '../../../src/stores/remote-tier.js';
+import { type ReadSink, SETTLE_GET } from '../../../src/stores/settle-get.js';
 import { chaosStore } from '../../../src/testing/chaos-store.js';
 import { MapStore } from '../../../src/testing/map-store.js';
 

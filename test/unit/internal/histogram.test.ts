@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram } from '../../../src/metrics/histogram.js';
-import { CircuitBreaker } from '../../../src/stores/circuit-breaker.js';
+import { CircuitBreaker } from '../../../src/tier/circuit-breaker.js';
 import { ManualClock } from '../../helpers/clock.js';
 
 describe('Histogram', () => {

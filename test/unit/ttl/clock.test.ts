@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { InvalidOptionError } from '../../../src/errors.js';
 import { ManualClock } from '../../../src/testing/index.js';
-import { after, every } from '../../../src/ttl/clock.js';
+import { runAfter, runEvery } from '../../../src/ttl/clock.js';
 
 describe('ManualClock', () => {
   it('runs due timers in due-time order, then scheduling order, with now() at each due time', () => {
@@ -56,13 +56,13 @@ describe('ManualClock', () => {
   });
 });
 
-describe('after / every on a clock', () => {
+describe('runAfter / runEvery on a clock', () => {
   it('schedule on the clock when it has timers, and cancel idempotently', () => {
     const clock = new ManualClock(0);
     let a = 0;
     let e = 0;
-    const once = after(clock, 10, () => a++);
-    const rep = every(clock, 10, () => e++);
+    const once = runAfter(clock, 10, () => a++);
+    const rep = runEvery(clock, 10, () => e++);
     clock.advance(35);
     expect([a, e]).toEqual([1, 3]);
     rep.cancel();
@@ -75,7 +75,7 @@ describe('after / every on a clock', () => {
 
   it('fall back to the event loop without clock timers', async () => {
     let fired = false;
-    after({ now: () => 0 }, 1, () => (fired = true), true);
+    runAfter({ now: () => 0 }, 1, () => (fired = true), true);
     await new Promise((r) => setTimeout(r, 20));
     expect(fired).toBe(true);
   });

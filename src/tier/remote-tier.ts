@@ -1,26 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
 import { Deadlines, type Expiring } from '../internal/deadlines.js';
+import { type ReadSink, SETTLE_GET, type SettlingStore } from '../stores/settle-get.js';
+import type { Store, StoreEntry } from '../stores/store.js';
 import type { Clock } from '../ttl/clock.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import type { Store, StoreEntry } from './store.js';
-
-/** What settles a read a store reports straight to its caller instead of through a promise. */
-export interface ReadSink {
-  resolve(value: Uint8Array | undefined): void;
-  reject(err: unknown): void;
-}
-
-/**
- * The method of a store that can settle a tier's read itself: one promise per guarded read instead of the
- * store's and the tier's. It must settle `sink` exactly once (possibly late), never throw.
- */
-export const SETTLE_GET = Symbol('stratacache.settleGet');
-
-/** A store with the {@link SETTLE_GET} method. */
-interface SettlingStore {
-  [SETTLE_GET](key: string, sink: ReadSink): void;
-}
 
 /** The tier's handlers of its calls (one set per tier). */
 interface TierHandlers {
