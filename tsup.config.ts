@@ -16,6 +16,7 @@ export default defineConfig({
     cli: 'src/cli/index.ts',
     keyv: 'src/integrations/keyv/index.ts',
     apollo: 'src/integrations/apollo/index.ts',
+    tracing: 'src/tracing/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

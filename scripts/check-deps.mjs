@@ -24,6 +24,7 @@ export const RULES = [
   { from: 'ttl/', banned: [...UPPER, 'stores/', 'metrics/', 'distributed/'], why: 'ttl/ is pure time math' },
   { from: 'serializer/', banned: [...UPPER, 'stores/', 'metrics/', 'distributed/'], why: 'serializers know no tier' },
   { from: 'stores/', banned: [...UPPER, 'metrics/', 'tier/'], why: 'a store moves bytes; it knows nothing above it' },
+  { from: 'tracing/', banned: [...UPPER, 'stores/', 'tier/'], why: 'tracing channels sit below every path that publishes on them' },
   { from: 'tier/', banned: UPPER, why: 'the guarded remote tier wraps a store, below the cache' },
   { from: 'distributed/', banned: UPPER, why: 'a sharded store is a store' },
   { from: 'metrics/', banned: UPPER, why: 'metrics read a stats snapshot, not the cache' },

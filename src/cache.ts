@@ -50,6 +50,16 @@ import {
   supersedeAll,
 } from './stampede/load-coordinator.js';
 import type { StoreEntry } from './stores/store.js';
+import {
+  type CacheTraceContext,
+  noteHit,
+  noteMiss,
+  TRACE,
+  type TracedOperation,
+  traceContext,
+  traced,
+  tracedHere,
+} from './tracing/channels.js';
 import { DEAD, FRESH, inSwrWindow, STALE } from './ttl/freshness.js';
 
 export type { CacheEvents, Loader, LoaderContext } from './core/events.js';
@@ -115,6 +125,8 @@ export class Cache {
 
   /** The fresh value under `key`, or `undefined` (stale values are not returned by `get`). */
   get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+    if (TRACE.get.hasSubscribers && tracedHere())
+      return traced(TRACE.get, this.#trace('get', [key]), () => this.get<T>(key, options));
     if (options === undefined && this.#ns === undefined && typeof key === 'string') {
       const e = this.#freshL1Hit(key);
       if (e !== undefined) return settledValue<T>(e);
@@ -151,6 +163,8 @@ export class Cache {
 
   /** Fresh values for every key, in key order, `undefined` for each miss; one L2 round trip for all L1 misses. */
   async getMany<T = unknown>(keys: readonly string[], options?: GetOptions): Promise<Array<T | undefined>> {
+    if (TRACE.get.hasSubscribers && tracedHere())
+      return traced(TRACE.get, this.#trace('get', keys), () => this.getMany<T>(keys, options));
     if (!Array.isArray(keys))
       throw new TypeError(`Expected \`keys\` to be an array of strings, got ${describe(keys)}`);
     const t0 = performance.now();
@@ -203,6 +217,10 @@ export class Cache {
    * refresh, fail-safe (grace), soft/hard timeouts and the distributed lock apply as configured.
    */
   getOrSet<T>(key: string, loader: Loader<T>, options?: GetOrSetOptions): Promise<T> {
+    if (TRACE.getOrSet.hasSubscribers && tracedHere()) {
+      const ctx = this.#trace('getOrSet', [key], options?.ttl);
+      return traced(TRACE.getOrSet, ctx, () => this.getOrSet(key, loader, options));
+    }
     // Fast path (see #freshL1Hit); a small plain function so that V8 inlines it into the caller.
     if (
       options === undefined &&
@@ -406,6 +424,10 @@ export class Cache {
    * emitted, L1 holds the value) — callers that must not leave an older value in L2 can react.
    */
   async set<T>(key: string, value: T, options?: SetOptions | number): Promise<boolean> {
+    if (TRACE.set.hasSubscribers && tracedHere()) {
+      const ctx = this.#trace('set', [key], typeof options === 'number' ? options : options?.ttl);
+      return traced(TRACE.set, ctx, () => this.set(key, value, options));
+    }
     const c = this.#core;
     const lk = await this.#key(key);
     if (value === undefined) {
@@ -422,6 +444,13 @@ export class Cache {
 
   /** Stores many entries: one L2 round trip and one bus message. Resolves as `set` does. */
   async setMany<T>(entries: ReadonlyArray<{ key: string; value: T } & SetOptions>): Promise<boolean> {
+    if (TRACE.set.hasSubscribers && tracedHere() && Array.isArray(entries)) {
+      const ctx = this.#trace(
+        'set',
+        entries.map((e) => String(e?.key)),
+      );
+      return traced(TRACE.set, ctx, () => this.setMany(entries));
+    }
     if (!Array.isArray(entries))
       throw new TypeError(`Expected \`entries\` to be an array, got ${describe(entries)}`);
     const c = this.#core;
@@ -459,6 +488,8 @@ export class Cache {
 
   /** Removes `key` from every tier and from other instances' L1; true if a tier held it. */
   async delete(key: string): Promise<boolean> {
+    if (TRACE.delete.hasSubscribers && tracedHere())
+      return traced(TRACE.delete, this.#trace('delete', [key]), () => this.delete(key));
     const c = this.#core;
     const lk = await this.#key(key);
     supersede(c, lk);
@@ -473,6 +504,8 @@ export class Cache {
 
   /** Removes many keys; the number a tier held (L2's count when there is an L2). */
   async deleteMany(keys: readonly string[]): Promise<number> {
+    if (TRACE.delete.hasSubscribers && tracedHere())
+      return traced(TRACE.delete, this.#trace('delete', keys), () => this.deleteMany(keys));
     if (!Array.isArray(keys))
       throw new TypeError(`Expected \`keys\` to be an array of strings, got ${describe(keys)}`);
     const c = this.#core;
@@ -497,6 +530,10 @@ export class Cache {
    * tag: a timestamp checked on read). A tag-invalidated entry is never served as a stale fallback.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (TRACE.invalidate.hasSubscribers && tracedHere()) {
+      const ctx = this.#trace('invalidate', [], undefined, 'tags', tags);
+      return traced(TRACE.invalidate, ctx, () => this.invalidateTags(tags));
+    }
     const c = this.#core;
     checkTags(tags);
     const at = c.o.clock.now();
@@ -512,6 +549,10 @@ export class Cache {
    * keys removed from the tiers that could count them.
    */
   async invalidatePattern(glob: string): Promise<number> {
+    if (TRACE.invalidate.hasSubscribers && tracedHere()) {
+      const ctx = this.#trace('invalidate', [], undefined, 'pattern', [glob]);
+      return traced(TRACE.invalidate, ctx, () => this.invalidatePattern(glob));
+    }
     if (typeof glob !== 'string' || glob.length === 0) {
       throw new TypeError(`Expected \`glob\` to be a non-empty string, got ${describe(glob)}`);
     }
@@ -544,6 +585,10 @@ export class Cache {
    * FLUSHDB); on a namespace, an O(1) generation bump.
    */
   async clear(): Promise<void> {
+    if (TRACE.invalidate.hasSubscribers && tracedHere()) {
+      const kind = this.#ns === undefined ? 'clear' : 'namespace';
+      return traced(TRACE.invalidate, this.#trace('invalidate', [], undefined, kind), () => this.clear());
+    }
     const c = this.#core;
     if (this.#ns !== undefined) {
       const id = this.#ns.id;
@@ -616,7 +661,6 @@ export class Cache {
     return ns.prefix(g) + lk;
   }
 
-  /** Counts a hit and emits it; a sliding entry's expiry moves (the write path's job, triggered here). */
   /** Counts and announces a hit; knows nothing of what serving it did (sliding is the read path's). */
   #countHit(lk: string, tier: 'l1' | 'l2'): void {
     const c = this.#core;
@@ -625,11 +669,24 @@ export class Cache {
     if (tier === 'l1') s.l1Hits++;
     else s.l2Hits++;
     if (c.events.listening.hit) c.events.emit('hit', { key: lk, tier });
+    noteHit(tier);
   }
 
   #countMiss(lk: string): void {
     this.#core.stats.misses++;
     if (this.#core.events.listening.miss) this.#core.events.emit('miss', { key: lk });
+    noteMiss();
+  }
+
+  /** The trace context of a call on this cache (see src/tracing/channels.ts). */
+  #trace(
+    op: TracedOperation,
+    keys: readonly string[],
+    ttl?: number,
+    kind?: CacheTraceContext['kind'],
+    targets?: readonly string[],
+  ): CacheTraceContext {
+    return traceContext(op, Array.isArray(keys) ? keys : [], this.#ns?.id, { ttl, kind, targets });
   }
 }
 

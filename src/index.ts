@@ -81,4 +81,10 @@ export {
   type WriteThroughOptions,
   writeThrough,
 } from './strategies/write-through.js';
+export {
+  type CacheTraceContext,
+  type StaleReason,
+  TRACE_CHANNELS,
+  type TracedOperation,
+} from './tracing/channels.js';
 export type { Clock } from './ttl/clock.js';

@@ -19,6 +19,7 @@ import type { Bus, BusMessage } from '../stores/bus.js';
 import type { DistributedLock } from '../stores/lock.js';
 import { MemoryStore } from '../stores/memory/memory-store.js';
 import { RemoteTier } from '../tier/remote-tier.js';
+import { noteStale } from '../tracing/channels.js';
 import type { State } from '../ttl/freshness.js';
 import type { CacheEvents } from './events.js';
 
@@ -182,6 +183,7 @@ export function emitError(events: Core['events'], error: Error, operation: strin
 
 export function emitStale(c: Core, lk: string, reason: CacheEvents['stale']['reason']): void {
   if (c.events.listening.stale) c.events.emit('stale', { key: lk, reason });
+  noteStale(reason);
 }
 
 export function toError(err: unknown): Error {

@@ -2,6 +2,7 @@
 import type { Entry } from '../internal/entry.js';
 import { encodeEnvelope } from '../internal/envelope.js';
 import type { Lease } from '../stores/lock.js';
+import { noteSize } from '../tracing/channels.js';
 import { slideExpiry } from '../ttl/sliding.js';
 import { type Core, publish, track } from './core.js';
 import { encodeValue, physicalTtl, setL1 } from './entries.js';
@@ -26,6 +27,7 @@ export async function write(
     return true;
   }
   const bytes = encodeEnvelope(entry, payload!);
+  noteSize(bytes.length);
   const ttl = physicalTtl(entry, c.o.clock.now());
   if (lease !== undefined) {
     if (!(await c.l2.call('lock.commit', false, () => c.lock!.commit(lease, bytes, ttl)))) return false;

@@ -19,6 +19,7 @@ import { write } from '../core/write-path.js';
 import { LoaderTimeoutError } from '../errors.js';
 import type { Entry } from '../internal/entry.js';
 import type { Lease } from '../stores/lock.js';
+import { TRACE, traceContext, traced } from '../tracing/channels.js';
 import { type ClockTimer, runAfter } from '../ttl/clock.js';
 import { failSafeExpiry, withinGrace } from '../ttl/freshness.js';
 import { shouldRefreshEarly } from './early-refresh.js';
@@ -156,13 +157,16 @@ async function loadAndStore<T>(
   const kept = lease === undefined ? undefined : keepLease(c, lease);
   let value: T;
   try {
-    value = await loader({
+    const context = {
       key,
       stale: stale?.value as T | undefined,
       get signal() {
         return signalOf(load);
       },
-    });
+    };
+    value = await (TRACE.load.hasSubscribers
+      ? traced(TRACE.load, traceContext('load', [key], undefined), () => loader(context), false)
+      : loader(context));
   } catch (err) {
     c.stats.loadErrors++;
     if (c.events.listening.load)

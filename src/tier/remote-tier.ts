@@ -3,6 +3,7 @@ import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } f
 import { Deadlines, type Expiring } from '../internal/deadlines.js';
 import { type ReadSink, SETTLE_GET, type SettlingStore } from '../stores/settle-get.js';
 import type { Store, StoreEntry } from '../stores/store.js';
+import { type CacheTraceContext, currentTrace, TRACE, traceContext, traced } from '../tracing/channels.js';
 import type { Clock } from '../ttl/clock.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
@@ -21,6 +22,8 @@ class TierCall implements Expiring, ReadSink {
   /** What settles the call: the caller's callback, or the resolver of `promise`. */
   settle!: (value: unknown) => void;
   promise: Promise<unknown> | undefined = undefined;
+  /** The `stratacache:l2` trace of this call, when it is traced: its error and size go there. */
+  trace: CacheTraceContext | undefined = undefined;
   readonly #handlers: TierHandlers;
   readonly operation: string;
   readonly fallback: unknown;
@@ -105,6 +108,26 @@ export class RemoteTier {
     timeoutMs = this.#timeoutMs,
     timeoutFallback: T = fallback,
   ): Promise<T> {
+    if (TRACE.l2.hasSubscribers)
+      return this.#traced(operation, [], () =>
+        this.#call(operation, fallback, fn, timeoutMs, timeoutFallback),
+      );
+    return this.#call(operation, fallback, fn, timeoutMs, timeoutFallback);
+  }
+
+  /** `run` as a `stratacache:l2` call of `command` on `keys`. */
+  #traced<T>(command: string, keys: readonly string[], run: () => Promise<T>): Promise<T> {
+    const ctx = traceContext('l2', keys, undefined, { store: this.store.name, command });
+    return traced(TRACE.l2, ctx, run, false);
+  }
+
+  #call<T>(
+    operation: string,
+    fallback: T,
+    fn: (store: Store) => Promise<T>,
+    timeoutMs: number,
+    timeoutFallback: T,
+  ): Promise<T> {
     if (this.#refused(operation)) return Promise.resolve(fallback);
     let pending: Promise<T>;
     try {
@@ -145,6 +168,7 @@ export class RemoteTier {
     startedAt?: number,
   ): TierCall {
     const call = new TierCall(this.#handlers, operation, fallback, timeoutMs, timeoutFallback);
+    if (TRACE.l2.hasSubscribers) call.trace = currentTrace('l2');
     if (settle !== undefined) call.settle = settle;
     else {
       call.promise = new Promise<unknown>((resolve) => {
@@ -160,6 +184,7 @@ export class RemoteTier {
       if (call.done) return;
       call.done = true;
       this.#breaker.success();
+      if (call.trace !== undefined && value instanceof Uint8Array) call.trace.size = value.length;
       call.settle(value);
     },
     failed: (call, err) => {
@@ -168,26 +193,25 @@ export class RemoteTier {
       // A value the store refuses (too large) says nothing about the server's health.
       if (err instanceof ValueTooLargeError) this.#breaker.success();
       else this.#breaker.failure();
-      this.#onError(
+      const error =
         err instanceof StoreError || err instanceof ValueTooLargeError
           ? err
-          : new StoreError(`${this.store.name}.${call.operation} failed`, { cause: err }),
-        call.operation,
-      );
+          : new StoreError(`${this.store.name}.${call.operation} failed`, { cause: err });
+      if (call.trace !== undefined) call.trace.error = error;
+      this.#onError(error, call.operation);
       call.settle(call.fallback);
     },
     // A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback.
     // Deadlines marks the call done before it calls `expire`.
     expired: (call) => {
       this.#breaker.failure();
-      this.#onError(
-        new StoreTimeoutError(
-          `${this.store.name}.${call.operation}`,
-          call.timeoutMs,
-          this.store.connectionError,
-        ),
-        call.operation,
+      const error = new StoreTimeoutError(
+        `${this.store.name}.${call.operation}`,
+        call.timeoutMs,
+        this.store.connectionError,
       );
+      if (call.trace !== undefined) call.trace.error = error;
+      this.#onError(error, call.operation);
       call.settle(call.timeoutFallback);
     },
   };
@@ -210,6 +234,16 @@ export class RemoteTier {
    * read the clock just before (its timeout counts from then).
    */
   read(key: string, done: (bytes: Uint8Array | undefined) => void, startedAt?: number): void {
+    if (TRACE.l2.hasSubscribers) {
+      const run = (): Promise<Uint8Array | undefined> =>
+        new Promise((resolve) => this.#read(key, resolve, startedAt));
+      void this.#traced('get', [key], run).then(done);
+      return;
+    }
+    this.#read(key, done, startedAt);
+  }
+
+  #read(key: string, done: (bytes: Uint8Array | undefined) => void, startedAt?: number): void {
     if (this.#refused('get')) {
       done(undefined);
       return;
@@ -237,28 +271,43 @@ export class RemoteTier {
   }
 
   getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
-    return this.call('getMany', new Array<undefined>(keys.length).fill(undefined), (s) => s.getMany(keys));
+    const none = new Array<undefined>(keys.length).fill(undefined);
+    return this.#op('getMany', keys, none, (s) => s.getMany(keys));
   }
 
   /** Resolves true when the write reached the store. */
   set(key: string, value: Uint8Array, ttlMs: number | undefined): Promise<boolean> {
-    return this.call('set', false, (s) => s.set(key, value, ttlMs).then(() => true));
+    return this.#op('set', [key], false, (s) => s.set(key, value, ttlMs).then(() => true));
   }
 
   setMany(entries: readonly StoreEntry[]): Promise<boolean> {
-    return this.call('setMany', false, (s) => s.setMany(entries).then(() => true));
+    const keys = entries.map((e) => e.key);
+    return this.#op('setMany', keys, false, (s) => s.setMany(entries).then(() => true));
   }
 
   delete(key: string): Promise<boolean> {
-    return this.call('delete', false, (s) => s.delete(key));
+    return this.#op('delete', [key], false, (s) => s.delete(key));
   }
 
   deleteMany(keys: readonly string[]): Promise<number> {
-    return this.call('deleteMany', 0, (s) => s.deleteMany(keys));
+    return this.#op('deleteMany', keys, 0, (s) => s.deleteMany(keys));
   }
 
   touch(key: string, ttlMs: number): Promise<boolean> {
-    return this.call('touch', false, (s) => s.touch(key, ttlMs));
+    return this.#op('touch', [key], false, (s) => s.touch(key, ttlMs));
+  }
+
+  /** A call of the default timeout on `keys`, traced as such when `stratacache:l2` has subscribers. */
+  #op<T>(
+    operation: string,
+    keys: readonly string[],
+    fallback: T,
+    fn: (store: Store) => Promise<T>,
+  ): Promise<T> {
+    const t = this.#timeoutMs;
+    if (TRACE.l2.hasSubscribers)
+      return this.#traced(operation, keys, () => this.#call(operation, fallback, fn, t, fallback));
+    return this.#call(operation, fallback, fn, t, fallback);
   }
 }
 
