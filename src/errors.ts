@@ -15,6 +15,7 @@ export type CacheErrorCode =
   | 'ERR_CACHE_LOADER_TIMEOUT'
   | 'ERR_CACHE_STORE'
   | 'ERR_CACHE_STORE_TIMEOUT'
+  | 'ERR_CACHE_STORE_REPLY'
   | 'ERR_CACHE_STORE_NOT_READY'
   | 'ERR_CACHE_CIRCUIT_OPEN'
   | 'ERR_CACHE_VALUE_TOO_LARGE'
@@ -87,6 +88,18 @@ export class StoreError extends CacheError {
   }
 }
 
+/**
+ * The server answered a command with an error about the command or its data (`WRONGTYPE`, a script
+ * error): the connection is healthy, so it does not count against the circuit breaker. Replies that
+ * say the server cannot serve (`READONLY` from a demoted master, `LOADING`, `CLUSTERDOWN`, …) are plain
+ * `StoreError`s and do.
+ */
+export class StoreReplyError extends StoreError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause, code: 'ERR_CACHE_STORE_REPLY' });
+  }
+}
+
 /** A remote store did not answer within the per-operation timeout. */
 export class StoreTimeoutError extends StoreError {
   /** `cause`: the store's last connection error, when it is not connected (then named in the message). */
@@ -143,6 +156,7 @@ export const errors = Object.freeze({
   DeserializationError,
   LoaderTimeoutError,
   StoreError,
+  StoreReplyError,
   StoreTimeoutError,
   CircuitOpenError,
   ValueTooLargeError,

@@ -28,6 +28,7 @@ export {
   ProtocolError,
   SerializationError,
   StoreError,
+  StoreReplyError,
   StoreTimeoutError,
   ValueTooLargeError,
 } from './errors.js';

@@ -1,5 +1,11 @@
 import { AsyncResource } from 'node:async_hooks';
-import { CircuitOpenError, StoreError, StoreTimeoutError, ValueTooLargeError } from '../errors.js';
+import {
+  CircuitOpenError,
+  StoreError,
+  StoreReplyError,
+  StoreTimeoutError,
+  ValueTooLargeError,
+} from '../errors.js';
 import { Deadlines, type Expiring } from '../internal/deadlines.js';
 import { type ReadSink, SETTLE_GET, type SettlingStore } from '../stores/settle-get.js';
 import type { Store, StoreEntry } from '../stores/store.js';
@@ -190,8 +196,9 @@ export class RemoteTier {
     failed: (call, err) => {
       if (call.done) return;
       call.done = true;
-      // A value the store refuses (too large) says nothing about the server's health.
-      if (err instanceof ValueTooLargeError) this.#breaker.success();
+      // A value the store refuses (too large) or an error reply about the command (WRONGTYPE) says nothing
+      // bad about the server's health: only transport failures count against the breaker.
+      if (err instanceof ValueTooLargeError || err instanceof StoreReplyError) this.#breaker.success();
       else this.#breaker.failure();
       const error =
         err instanceof StoreError || err instanceof ValueTooLargeError

@@ -2,8 +2,8 @@
  * The connection layer shared by the Redis stores: one interface over a standalone node-redis client and a
  * Redis Cluster client, fail-fast client settings, and the mapping of client errors to {@link StoreError}.
  */
-import { RESP_TYPES, type RedisArgument } from '@redis/client';
-import { isCacheError, StoreError } from '../../errors.js';
+import { ErrorReply, RESP_TYPES, type RedisArgument } from '@redis/client';
+import { isCacheError, StoreError, StoreReplyError } from '../../errors.js';
 
 /** The node-redis command options the stores pass (a subset of `CommandOptions`). */
 interface CommandOptionsLike {
@@ -99,12 +99,20 @@ export function reconnectStrategy(maxDelayMs: number): (retries: number) => numb
 export function toStoreError(err: unknown, what: string): StoreError {
   if (isCacheError(err) && err instanceof StoreError) return err;
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if (isServerReply(err) && !UNAVAILABLE.test((err as Error).message))
+    return new StoreReplyError(`${what} failed: ${message}`, err);
   return new StoreError(`${what} failed: ${message}`, { cause: err });
 }
 
+/** Error replies that mean the server cannot serve now (a failover, a load, a broken cluster), not a bad command. */
+const UNAVAILABLE = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|MISCONF)\b/;
+
 /** True for an error reply of the server (the connection itself is healthy). */
 export function isServerReply(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'SimpleError' || err.name === 'BlobError');
+  if (err instanceof ErrorReply) return true;
+  // node-redis leaves `name` at 'Error'; the class names survive a second copy of @redis/client.
+  const kind = err instanceof Error ? err.constructor.name : '';
+  return kind === 'SimpleError' || kind === 'BlobError' || kind === 'ErrorReply';
 }
 
 type Listener = (...args: unknown[]) => void;

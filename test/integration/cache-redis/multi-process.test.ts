@@ -114,11 +114,12 @@ describe('fencing', () => {
       stampede: { distributed: true, lease: 150, wait: 3000, poll: 20 },
     });
     try {
+      // Connected before the holder starts: on a loaded machine a connect can outlast the 150 ms lease.
+      const raw = createClient({ url: redis.url });
+      await raw.connect();
       const paused = holder.send({ cmd: 'blockedLoad', key: 'fenced', blockMs: 2000, value: 'stale-holder' });
       // Wait until the holder has taken the lease and it has expired under its stalled loader (no fixed
       // sleep: on a loaded machine the holder may take its lease late).
-      const raw = createClient({ url: redis.url });
-      await raw.connect();
       try {
         let seen = false;
         const deadline = performance.now() + 10_000;
