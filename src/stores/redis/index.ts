@@ -1,8 +1,4 @@
 export {
-  RedisStreamJournal,
-  type RedisStreamJournalOptions,
-} from '../../strategies/write-behind/redis-stream-journal.js';
-export {
   type BatchEntry,
   type CappedIncrement,
   DEFAULT_PATTERN_TIMEOUT_MS,
@@ -33,7 +29,11 @@ export {
   RedisRanking,
   type RedisRankingOptions,
   type Unsubscribe,
-} from './patterns/index.js';
+} from '../../redis-helpers/index.js';
+export {
+  RedisStreamJournal,
+  type RedisStreamJournalOptions,
+} from '../../strategies/write-behind/redis-stream-journal.js';
 export type { RedisBus, RedisBusStats } from './redis-bus.js';
 export { RedisClusterStore, type RedisClusterStoreConnection } from './redis-cluster-store.js';
 export type { RedisLock } from './redis-lock.js';

@@ -8,7 +8,7 @@ import {
   RedisPubSub,
   RedisQueue,
   RedisRanking,
-} from '../../../src/stores/redis/patterns/index.js';
+} from '../../../src/redis-helpers/index.js';
 import { type ClusterHandle, startRedisCluster } from '../../helpers/servers.js';
 import { eventually, sleep } from './setup.js';
 

@@ -10,7 +10,7 @@ import {
   plainStringSerializer,
   RedisBatch,
   RedisHash,
-} from '../../../src/stores/redis/patterns/index.js';
+} from '../../../src/redis-helpers/index.js';
 import { type Standalone, sleep, standalone } from './setup.js';
 
 interface User {

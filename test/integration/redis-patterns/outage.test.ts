@@ -9,7 +9,7 @@ import {
   RedisPubSub,
   RedisQueue,
   RedisRanking,
-} from '../../../src/stores/redis/patterns/index.js';
+} from '../../../src/redis-helpers/index.js';
 import { eventually, type Standalone, sleep, standalone, trackUnhandledRejections } from './setup.js';
 
 let redis: Standalone;

@@ -6,7 +6,7 @@ import {
   InvalidOptionError,
   SerializationError,
 } from '../../../src/errors.js';
-import { RedisPubSub, RedisQueue } from '../../../src/stores/redis/patterns/index.js';
+import { RedisPubSub, RedisQueue } from '../../../src/redis-helpers/index.js';
 import { eventually, type Standalone, sleep, standalone } from './setup.js';
 
 let redis: Standalone;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidKeyError, InvalidOptionError, StoreError } from '../../../src/errors.js';
-import { RateLimiter, RedisCounter, RedisRanking } from '../../../src/stores/redis/patterns/index.js';
+import { RateLimiter, RedisCounter, RedisRanking } from '../../../src/redis-helpers/index.js';
 import { type Standalone, sleep, standalone } from './setup.js';
 
 let redis: Standalone;

@@ -1,5 +1,5 @@
-import { ProtocolError } from '../../../errors.js';
-import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../../internal/asserts.js';
+import { ProtocolError } from '../errors.js';
+import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../internal/asserts.js';
 import {
   assertClient,
   assertKey,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { InvalidOptionError, ProtocolError } from '../../../errors.js';
-import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../../internal/asserts.js';
+import { InvalidOptionError, ProtocolError } from '../errors.js';
+import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../internal/asserts.js';
 import {
   assertClient,
   assertKey,

@@ -1,6 +1,6 @@
-import { assertKnownKeys, assertTtl, describe } from '../../../internal/asserts.js';
-import { jsonSerializer } from '../../../serializer/json.js';
-import type { Serializer } from '../../../serializer/serializer.js';
+import { assertKnownKeys, assertTtl, describe } from '../internal/asserts.js';
+import { jsonSerializer } from '../serializer/json.js';
+import type { Serializer } from '../serializer/serializer.js';
 import {
   assertClient,
   assertKey,

@@ -1,5 +1,5 @@
-import { DeserializationError, SerializationError } from '../../../errors.js';
-import { isSerializer, type Serializer } from '../../../serializer/serializer.js';
+import { DeserializationError, SerializationError } from '../errors.js';
+import { isSerializer, type Serializer } from '../serializer/serializer.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

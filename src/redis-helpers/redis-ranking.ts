@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertPositiveInt, describe } from '../../../internal/asserts.js';
+import { assertKnownKeys, assertPositiveInt, describe } from '../internal/asserts.js';
 import {
   assertClient,
   assertKey,

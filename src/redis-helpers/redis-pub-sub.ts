@@ -1,7 +1,7 @@
-import { ClosedError } from '../../../errors.js';
-import { assertKnownKeys, describe } from '../../../internal/asserts.js';
-import { jsonSerializer } from '../../../serializer/json.js';
-import type { Serializer } from '../../../serializer/serializer.js';
+import { ClosedError } from '../errors.js';
+import { assertKnownKeys, describe } from '../internal/asserts.js';
+import { jsonSerializer } from '../serializer/json.js';
+import type { Serializer } from '../serializer/serializer.js';
 import {
   assertClient,
   assertKey,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RESP_TYPES, type RedisArgument, type RedisClientType } from '@redis/client';
-import { InvalidKeyError, isCacheError, StoreError, StoreTimeoutError } from '../../../errors.js';
-import { assertTtl, describe } from '../../../internal/asserts.js';
+import { InvalidKeyError, isCacheError, StoreError, StoreTimeoutError } from '../errors.js';
+import { assertTtl, describe } from '../internal/asserts.js';
 
 /**
  * A connected node-redis v6 client (`createClient()`) or cluster client (`createCluster()`), with any
