@@ -8,6 +8,9 @@ interface Slot {
   epoch: number;
 }
 
+/** The epoch of a number L2 never confirmed: never the current one, so its first use reads L2. */
+const UNTRUSTED = -1;
+
 /** Tag times tracked per cache before the lowest are evicted (each costs ~125 B of heap). */
 export const MAX_TRACKED_TAGS = 50_000;
 
@@ -123,17 +126,25 @@ export class SyncedNumbers {
     return this.#pending;
   }
 
-  /** Records a number learned from a bus message or a local write. */
+  /**
+   * Records a number L2 or the bus vouched for (a read, a store's reply, another instance's message) and
+   * trusts it: numbers only grow, so a message after a reset covers what the cut lost.
+   */
   learn(name: string, value: number): void {
     this.#raise(name, value, this.#clock.now(), this.#epoch);
   }
 
   /** Raises a number to `value` locally and in L2; resolves the stored maximum. */
   async raise(name: string, value: number): Promise<number> {
-    this.learn(name, value);
-    if (this.#remote === undefined) return this.peek(name);
-    const stored = await this.#remote.call('setMax', value, (s) => s.setMax!(this.#keyPrefix + name, value));
-    this.learn(name, stored);
+    if (this.#remote === undefined) {
+      this.learn(name, value);
+      return this.peek(name);
+    }
+    this.#note(name, value);
+    const stored = await this.#remote.call('setMax', Number.NaN, (s) =>
+      s.setMax!(this.#keyPrefix + name, value),
+    );
+    if (!Number.isNaN(stored)) this.learn(name, stored);
     return this.peek(name);
   }
 
@@ -144,11 +155,20 @@ export class SyncedNumbers {
       this.learn(name, next);
       return next;
     }
-    const next = await this.#remote.call('incr', this.peek(name) + 1, (s) =>
-      s.incr!(this.#keyPrefix + name, 1),
-    );
-    this.learn(name, next);
+    const next = await this.#remote.call('incr', Number.NaN, (s) => s.incr!(this.#keyPrefix + name, 1));
+    if (Number.isNaN(next)) this.#note(name, this.peek(name) + 1);
+    else this.learn(name, next);
     return this.peek(name);
+  }
+
+  /**
+   * Applies a local change L2 has not confirmed (yet, or at all: an outage): the number rises, its trust
+   * does not — L2 may hold a higher one this instance never heard of.
+   */
+  #note(name: string, value: number): void {
+    const slot = this.#local.get(name);
+    if (slot === undefined) this.#insert(name, value, 0, UNTRUSTED);
+    else if (value > slot.value) slot.value = value;
   }
 
   /**
@@ -162,17 +182,20 @@ export class SyncedNumbers {
 
   #raise(name: string, value: number, now: number, epoch: number): void {
     const slot = this.#local.get(name);
-    if (slot === undefined) {
-      // An untracked name may have been evicted with a number L2 never got (a write during an outage):
-      // the floor keeps the answer conservative.
-      const v = Math.max(value, this.#floor);
-      this.#local.set(name, { value: v, fetchedAt: now, epoch });
-      if (this.#local.size > this.#cap) this.#evict();
-    } else {
+    if (slot === undefined) this.#insert(name, value, now, epoch);
+    else {
       if (value > slot.value) slot.value = value;
       slot.fetchedAt = now;
       slot.epoch = epoch;
     }
+  }
+
+  #insert(name: string, value: number, fetchedAt: number, epoch: number): void {
+    // Evict before inserting, so the new name is never among the evicted.
+    if (this.#local.size >= this.#cap) this.#evict();
+    // An untracked name may have been evicted with a number L2 never got (a write during an outage):
+    // the floor keeps the answer conservative.
+    this.#local.set(name, { value: Math.max(value, this.#floor), fetchedAt, epoch });
   }
 
   /**
@@ -182,7 +205,7 @@ export class SyncedNumbers {
    */
   #evict(): void {
     const n = this.#local.size;
-    const drop = Math.max(1, n - Math.floor(this.#cap * 0.9));
+    const drop = Math.max(1, n + 1 - Math.floor(this.#cap * 0.9));
     const values = new Float64Array(n);
     let i = 0;
     for (const slot of this.#local.values()) values[i++] = slot.value;

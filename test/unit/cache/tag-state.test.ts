@@ -33,14 +33,14 @@ function busHub() {
   return { member };
 }
 
-/** `inner` seen through a view whose number reads can be made to fail (the other calls pass). */
-function failingNumbers(inner: MapStore): { store: Store; fail(on: boolean): void } {
+/** `inner` seen through a view whose number reads (or `op`) can be made to fail (the other calls pass). */
+function failingNumbers(inner: MapStore, op = 'getNumbers'): { store: Store; fail(on: boolean): void } {
   let failing = false;
   const store = new Proxy(inner, {
     get(target, p) {
-      if (p === 'getNumbers' && failing) {
+      if (p === op && failing) {
         return async () => {
-          throw new StoreError('injected: getNumbers');
+          throw new StoreError(`injected: ${op}`);
         };
       }
       const v: unknown = Reflect.get(target, p, target);
@@ -117,6 +117,31 @@ describe('tag times and generations after a bus reset (issue 12)', () => {
     await b.set('k2', 'v2', { tags: ['t'] });
     expect(await b.get('k')).toBeUndefined();
     expect(await b.get('k2')).toBe('v2');
+    await b.close();
+  });
+});
+
+describe('a local invalidation L2 did not take', () => {
+  it('is applied locally but not trusted: the next read still consults L2, which may know a later one', async () => {
+    const clock = new ManualClock(1_000);
+    const inner = new MapStore({ clock });
+    const { store, fail } = failingNumbers(inner, 'setMax');
+    const hub = busHub();
+    const [ba, bb] = [hub.member(), hub.member()];
+    const a = new Cache({ l2: inner, bus: ba.bus, clock });
+    const b = new Cache({ l2: store, bus: bb.bus, clock, circuitBreaker: { failures: 1000 } });
+    bb.cut(true);
+    fail(true);
+    clock.advance(1);
+    await b.invalidateTags(['t']); // B: 1001, L2 did not take it
+    clock.advance(1);
+    await a.set('k', 'mid', { tags: ['t'] }); // 1002
+    clock.advance(1);
+    await a.invalidateTags(['t']); // 1003 in L2; B never hears of it
+    fail(false);
+    // Before the fix B trusted its own 1001 for good (the bus was up) and served 'mid'.
+    expect(await b.get('k')).toBeUndefined();
+    await a.close();
     await b.close();
   });
 });
