@@ -99,6 +99,50 @@ describe('tag times and generations after a bus reset (issue 12)', () => {
     await b.close();
   });
 
+  it('a tag-time read in flight across the reset does not count as the re-read', async () => {
+    const clock = new ManualClock(1_000);
+    const inner = new MapStore({ clock });
+    let hold: Promise<void> | undefined;
+    let reading: () => void = () => {};
+    const store = new Proxy(inner, {
+      get(target, p) {
+        if (p === 'getNumbers') {
+          return async (keys: readonly string[]) => {
+            const answer = await target.getNumbers(keys); // read now, answered after `hold`
+            if (hold !== undefined) {
+              reading();
+              await hold;
+            }
+            return answer;
+          };
+        }
+        const v: unknown = Reflect.get(target, p, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const hub = busHub();
+    const [ba, bb] = [hub.member(), hub.member()];
+    const a = new Cache({ l2: inner, bus: ba.bus, clock });
+    const b = new Cache({ l2: store, bus: bb.bus, clock });
+    await a.set('k', 'old', { tags: ['t'] });
+    clock.advance(1);
+    let release: () => void = () => {};
+    hold = new Promise((r) => (release = r));
+    const inFlight = new Promise<void>((r) => (reading = r));
+    const first = b.get('k'); // its tag-time read happens before the invalidation
+    await inFlight;
+    bb.cut(true);
+    await a.invalidateTags(['t']);
+    bb.cut(false);
+    bb.reset();
+    hold = undefined;
+    release();
+    expect(await first).toBe('old'); // started before the reset: may be old
+    expect(await b.get('k')).toBeUndefined(); // but the answer it got is not trusted after the reset
+    await a.close();
+    await b.close();
+  });
+
   it('a re-read after a reset never moves a tag time backwards', async () => {
     const inner = new MapStore();
     const { store, fail } = failingNumbers(inner);
