@@ -205,7 +205,7 @@ export class SyncedNumbers {
    */
   #evict(): void {
     const n = this.#local.size;
-    const drop = Math.max(1, n + 1 - Math.floor(this.#cap * 0.9));
+    const drop = Math.min(n, Math.max(1, n + 1 - Math.floor(this.#cap * 0.9)));
     const values = new Float64Array(n);
     let i = 0;
     for (const slot of this.#local.values()) values[i++] = slot.value;

@@ -229,6 +229,14 @@ describe('bounded tag state', () => {
     expect(n.peek('never-seen')).toBe(n.floor); // conservative: as if invalidated at the floor
   });
 
+  it('works with a cap of one', () => {
+    const n = new SyncedNumbers(undefined, 'x:', new ManualClock(0), 1000, 'floor', 1);
+    for (let i = 1; i <= 10; i++) n.learn(`t${i}`, i);
+    expect(n.size).toBe(1);
+    expect(n.peek('t10')).toBe(10);
+    expect(n.peek('t1')).toBe(9);
+  });
+
   it('evicts never-invalidated tags first, which raises no floor', () => {
     const n = new SyncedNumbers(undefined, 'x:', new ManualClock(0), 1000, 'floor', 100);
     for (let i = 0; i < 50; i++) n.learn(`hot${i}`, 1000 + i);
