@@ -536,8 +536,7 @@ export class Cache {
     }
     const c = this.#core;
     checkTags(tags);
-    const at = c.o.clock.now();
-    await c.tags.invalidate(tags, at);
+    const at = await c.tags.invalidate(tags, c.o.clock.now());
     if (c.events.listening.invalidate) c.events.emit('invalidate', { kind: 'tags', target: tags.join(',') });
     publish(c, { type: 'tags', tags: [...tags], ts: at });
   }

@@ -115,7 +115,7 @@ export function createCore(o: ResolvedOptions): Core {
     events,
     flights: new SingleFlight(),
     reads: new Map(),
-    tags: new TagIndex(new SyncedNumbers(l2, `${meta}tag:`, o.clock, o.syncInterval)),
+    tags: new TagIndex(new SyncedNumbers(l2, `${meta}tag:`, o.clock, o.syncInterval, 'floor')),
     generations: new SyncedNumbers(l2, `${meta}gen:`, o.clock, o.syncInterval),
     patterns: [],
     cachedErrors: new Map(),

@@ -16,7 +16,10 @@ export function startBus(c: Core, bus: Bus): void {
   };
   const onReset = (): void => {
     c.l1?.clear();
-    c.generations.forget();
+    // Changes announced during the cut were lost: re-read every tag time and generation before trusting
+    // it again (the old numbers stay as floors), or L2's old entries would pass as current.
+    c.tags.untrustAll();
+    c.generations.untrustAll();
     if (c.events.listening['bus:reset']) c.events.emit('bus:reset', {});
   };
   track(

@@ -4,12 +4,31 @@ import type { Clock } from '../ttl/clock.js';
 interface Slot {
   value: number;
   fetchedAt: number;
+  /** The trust epoch the value was confirmed in; a bus reset starts a new epoch (see `untrustAll`). */
+  epoch: number;
 }
+
+/** The epoch of a number L2 never confirmed: never the current one, so its first use reads L2. */
+const UNTRUSTED = -1;
+
+/** Tag times tracked per cache before the lowest are evicted (~110 B of heap per tag, bench tag-memory). */
+export const MAX_TRACKED_TAGS = 50_000;
+
+/** How the numbers of names no longer tracked are stood in for. */
+export type Untracked =
+  /**
+   * Timestamps compared with `>=` (tag times): an untracked name reads as the highest evicted number (a
+   * floor), so an entry older than any evicted time is judged as if its tag had been invalidated then.
+   */
+  | 'floor'
+  /** Counters that have no safe stand-in (namespace generations): never evicted. */
+  | 'keep';
 
 /**
  * Numbers shared by every instance through L2 (tag invalidation times, namespace generations), cached
- * locally. A cached number is trusted for `syncInterval` ms (forever while a bus delivers updates), then
- * re-read; without an L2 that can hold numbers, they are local to the process.
+ * locally. A cached number is trusted for `syncInterval` ms (forever while a bus delivers updates, until
+ * the bus resets), then re-read; without an L2 that can hold numbers, they are local to the process.
+ * A re-read never moves a number backwards: the cached value is a floor.
  */
 export class SyncedNumbers {
   readonly #local = new Map<string, Slot>();
@@ -17,17 +36,29 @@ export class SyncedNumbers {
   readonly #keyPrefix: string;
   readonly #clock: Clock;
   readonly #syncInterval: number;
+  readonly #cap: number;
   #trustForever = false;
+  #epoch = 0;
+  /** The highest number evicted so far (0 until the first eviction). */
+  #floor = 0;
   #pending: Promise<boolean> | undefined;
   readonly #want = new Set<string>();
 
-  constructor(remote: RemoteTier | undefined, keyPrefix: string, clock: Clock, syncInterval: number) {
+  constructor(
+    remote: RemoteTier | undefined,
+    keyPrefix: string,
+    clock: Clock,
+    syncInterval: number,
+    untracked: Untracked = 'keep',
+    cap = MAX_TRACKED_TAGS,
+  ) {
     const s = remote?.store;
     this.#remote =
       s?.getNumbers !== undefined && s.setMax !== undefined && s.incr !== undefined ? remote : undefined;
     this.#keyPrefix = keyPrefix;
     this.#clock = clock;
     this.#syncInterval = syncInterval;
+    this.#cap = untracked === 'floor' ? cap : Number.POSITIVE_INFINITY;
   }
 
   /** While a bus is connected, cached numbers stay valid until a message or a reset changes them. */
@@ -39,9 +70,19 @@ export class SyncedNumbers {
     return this.#remote !== undefined;
   }
 
-  /** The cached number (0 if unknown); synchronous, for hot paths. */
+  /** Names tracked now (bounded by the cap). */
+  get size(): number {
+    return this.#local.size;
+  }
+
+  /** The stand-in for untracked names: the highest number evicted so far. */
+  get floor(): number {
+    return this.#floor;
+  }
+
+  /** The cached number (the floor if untracked); synchronous, for hot paths. */
   peek(name: string): number {
-    return this.#local.get(name)?.value ?? 0;
+    return this.#local.get(name)?.value ?? this.#floor;
   }
 
   /** True when every name has a cached number that is still trusted (no L2 read needed). */
@@ -50,7 +91,7 @@ export class SyncedNumbers {
     const now = this.#clock.now();
     for (const name of names) {
       const slot = this.#local.get(name);
-      if (slot === undefined) return false;
+      if (slot === undefined || slot.epoch !== this.#epoch) return false;
       if (!this.#trustForever && now - slot.fetchedAt > this.#syncInterval) return false;
     }
     return true;
@@ -69,30 +110,41 @@ export class SyncedNumbers {
         const batch = [...this.#want];
         this.#want.clear();
         this.#pending = undefined;
+        // A reset while this read is in flight may hide a change the read cannot see: its answers then
+        // count for the old epoch only, so the next use reads again.
+        const epoch = this.#epoch;
         const remote = this.#remote!;
         const values = await remote.call('getNumbers', undefined, (s) =>
           s.getNumbers!(batch.map((n) => this.#keyPrefix + n)),
         );
         if (values === undefined) return false;
         const now = this.#clock.now();
-        for (const [i, name] of batch.entries()) this.#raise(name, values[i] ?? 0, now);
+        for (const [i, name] of batch.entries()) this.#raise(name, values[i] ?? 0, now, epoch);
         return true;
       });
     }
     return this.#pending;
   }
 
-  /** Records a number learned from a bus message or a local write. */
+  /**
+   * Records a number L2 or the bus vouched for (a read, a store's reply, another instance's message) and
+   * trusts it: numbers only grow, so a message after a reset covers what the cut lost.
+   */
   learn(name: string, value: number): void {
-    this.#raise(name, value, this.#clock.now());
+    this.#raise(name, value, this.#clock.now(), this.#epoch);
   }
 
   /** Raises a number to `value` locally and in L2; resolves the stored maximum. */
   async raise(name: string, value: number): Promise<number> {
-    this.learn(name, value);
-    if (this.#remote === undefined) return this.peek(name);
-    const stored = await this.#remote.call('setMax', value, (s) => s.setMax!(this.#keyPrefix + name, value));
-    this.learn(name, stored);
+    if (this.#remote === undefined) {
+      this.learn(name, value);
+      return this.peek(name);
+    }
+    this.#note(name, value);
+    const stored = await this.#remote.call('setMax', Number.NaN, (s) =>
+      s.setMax!(this.#keyPrefix + name, value),
+    );
+    if (!Number.isNaN(stored)) this.learn(name, stored);
     return this.peek(name);
   }
 
@@ -103,24 +155,70 @@ export class SyncedNumbers {
       this.learn(name, next);
       return next;
     }
-    const next = await this.#remote.call('incr', this.peek(name) + 1, (s) =>
-      s.incr!(this.#keyPrefix + name, 1),
-    );
-    this.learn(name, next);
+    const next = await this.#remote.call('incr', Number.NaN, (s) => s.incr!(this.#keyPrefix + name, 1));
+    if (Number.isNaN(next)) this.#note(name, this.peek(name) + 1);
+    else this.learn(name, next);
     return this.peek(name);
   }
 
-  /** Forgets every cached number (after a bus reset): the next use re-reads L2. */
-  forget(): void {
-    if (this.#remote !== undefined) this.#local.clear();
+  /**
+   * Applies a local change L2 has not confirmed (yet, or at all: an outage): the number rises, its trust
+   * does not — L2 may hold a higher one this instance never heard of.
+   */
+  #note(name: string, value: number): void {
+    const slot = this.#local.get(name);
+    if (slot === undefined) this.#insert(name, value, 0, UNTRUSTED);
+    else if (value > slot.value) slot.value = value;
   }
 
-  #raise(name: string, value: number, now: number): void {
+  /**
+   * After a bus reset (messages may have been lost): every cached number must be re-read from L2 before
+   * it is trusted again, and is kept as a floor meanwhile — when L2 cannot answer, readers judge by it
+   * (the documented outage rule) instead of by nothing. O(1): a new trust epoch.
+   */
+  untrustAll(): void {
+    if (this.#remote !== undefined) this.#epoch++;
+  }
+
+  #raise(name: string, value: number, now: number, epoch: number): void {
     const slot = this.#local.get(name);
-    if (slot === undefined) this.#local.set(name, { value, fetchedAt: now });
+    if (slot === undefined) this.#insert(name, value, now, epoch);
     else {
       if (value > slot.value) slot.value = value;
       slot.fetchedAt = now;
+      slot.epoch = epoch;
     }
+  }
+
+  #insert(name: string, value: number, fetchedAt: number, epoch: number): void {
+    // Evict before inserting, so the new name is never among the evicted.
+    if (this.#local.size >= this.#cap) this.#evict();
+    // An untracked name may have been evicted with a number L2 never got (a write during an outage):
+    // the floor keeps the answer conservative.
+    this.#local.set(name, { value: Math.max(value, this.#floor), fetchedAt, epoch });
+  }
+
+  /**
+   * Drops the lowest tenth of the numbers in one pass (amortized O(log n) per insert) and raises the floor
+   * to the highest dropped: the lowest go first because they raise the floor least (never-invalidated
+   * tags, at 0, cost nothing).
+   */
+  #evict(): void {
+    const n = this.#local.size;
+    const drop = Math.min(n, Math.max(1, n + 1 - Math.floor(this.#cap * 0.9)));
+    const values = new Float64Array(n);
+    let i = 0;
+    for (const slot of this.#local.values()) values[i++] = slot.value;
+    values.sort();
+    const threshold = values[drop - 1]!;
+    let left = drop;
+    for (const [name, slot] of this.#local) {
+      if (left === 0) break;
+      if (slot.value <= threshold) {
+        this.#local.delete(name);
+        left--;
+      }
+    }
+    if (threshold > this.#floor) this.#floor = threshold;
   }
 }

@@ -35,10 +35,26 @@ export class TagIndex {
     return this.#times.sync(tags);
   }
 
-  /** Records the invalidation locally and in L2. */
-  async invalidate(tags: readonly string[], at: number): Promise<void> {
-    this.#lastLocal = Math.max(this.#lastLocal, at);
+  /**
+   * Records an invalidation at `now` locally and in L2; resolves the time recorded (the one to announce).
+   * Entries stamped after an earlier invalidation in the same millisecond carry its time + 0.001, so a
+   * second one in that millisecond is recorded past them, or it would miss them.
+   */
+  async invalidate(tags: readonly string[], now: number): Promise<number> {
+    const at = now > this.#lastLocal ? now : this.#lastLocal + 0.002;
+    this.#lastLocal = at;
     await Promise.all(tags.map((t) => this.#times.raise(t, at)));
+    return at;
+  }
+
+  /** After a bus reset: every cached tag time is re-read before it is trusted again (kept as a floor). */
+  untrustAll(): void {
+    this.#times.untrustAll();
+  }
+
+  /** Tag times tracked now, and the stand-in time of the evicted ones (see `SyncedNumbers`). */
+  get tracked(): { size: number; floor: number } {
+    return { size: this.#times.size, floor: this.#times.floor };
   }
 
   /** Applies an invalidation announced by another instance. */
