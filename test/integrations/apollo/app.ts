@@ -94,8 +94,8 @@ export class TrackedCache implements KeyValueCache {
     return p;
   }
 
-  delete(key: string): Promise<boolean | void> {
-    return this.#inner.delete(key);
+  async delete(key: string): Promise<boolean> {
+    return (await this.#inner.delete(key)) === true;
   }
 
   async settled(): Promise<void> {
