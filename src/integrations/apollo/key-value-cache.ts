@@ -13,7 +13,7 @@ export interface StratacacheKeyValueCacheOptions {
 /**
  * An Apollo Server `KeyValueCache` (`@apollo/utils.keyvaluecache` 4) over a stratacache `Cache`, for
  * `new ApolloServer({ cache })`, automatic persisted queries and `@apollo/server-plugin-response-cache`.
- * Apollo's `ttl` is in **seconds**; a negative one is already expired, so the key is deleted. Give the
+ * Apollo's `ttl` is in **seconds** (see {@link StratacacheKeyValueCache.set}). Give the
  * Apollo cache its own namespace (`cache.namespace('apollo')`) to clear it without touching the rest.
  *
  * @example
@@ -42,14 +42,29 @@ export class StratacacheKeyValueCache<V = string> implements KeyValueCache<V> {
     return this.#cache.get<V>(key);
   }
 
+  /**
+   * Stores `value` for `options.ttl` **seconds**. As Apollo's own `InMemoryLRUCache` reads it: no `ttl`
+   * (`undefined`, `null`, `0`) is no expiry, so the adapter's `ttl` option (or the cache's) applies;
+   * `Infinity` never expires; a negative one is already expired, so the key is deleted. `NaN` or a
+   * non-number rejects with `InvalidOptionError` (Apollo logs a failed `set` as a warning and answers the
+   * request anyway), where the in-memory cache would silently keep the entry forever.
+   */
   async set(key: string, value: V, options?: KeyValueCacheSetOptions): Promise<void> {
     const seconds = options?.ttl;
-    if (typeof seconds === 'number' && seconds < 0) {
+    if (seconds === undefined || seconds === null || seconds === 0) {
+      await this.#cache.set(key, value, this.#ttl === undefined ? undefined : { ttl: this.#ttl });
+      return;
+    }
+    if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
+      throw new InvalidOptionError(
+        `Expected \`ttl\` to be a number of seconds, null or undefined, got ${String(seconds)} (${typeof seconds})`,
+      );
+    }
+    if (seconds < 0) {
       await this.#cache.delete(key);
       return;
     }
-    const ttl = typeof seconds === 'number' && seconds !== 0 ? seconds * 1000 : this.#ttl;
-    await this.#cache.set(key, value, ttl === undefined ? undefined : { ttl });
+    await this.#cache.set(key, value, { ttl: seconds * 1000 });
   }
 
   delete(key: string): Promise<boolean> {

@@ -1,1 +1,2 @@
+export { type CreateKeyvOptions, createKeyv } from './create-keyv.js';
 export { KeyvStratacache, type KeyvStratacacheOptions } from './keyv-stratacache.js';
