@@ -16,6 +16,7 @@ export default defineConfig({
     cli: 'src/cli/index.ts',
     keyv: 'src/integrations/keyv/index.ts',
     apollo: 'src/integrations/apollo/index.ts',
+    nestjs: 'src/integrations/nestjs/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -36,5 +37,9 @@ export default defineConfig({
     /^next\//,
     'keyv',
     '@apollo/utils.keyvaluecache',
+    /^@nestjs\//,
+    'rxjs',
+    /^rxjs\//,
+    'reflect-metadata',
   ],
 });
