@@ -69,7 +69,8 @@ export function Cached<A extends unknown[] = unknown[]>(
     const owner = target.constructor;
     const where = `${owner.name}.${String(propertyKey)}`;
     cachedClasses.add(owner);
-    descriptor.value = function cached(this: object, ...args: A): Promise<unknown> {
+    // async: a missing cache or a throwing `key` rejects, as the method's own errors would.
+    descriptor.value = async function cached(this: object, ...args: A): Promise<unknown> {
       const cache = cacheOf(this, where);
       const k =
         key === undefined ? `${where}:${JSON.stringify(args)}` : typeof key === 'string' ? key : key(...args);
