@@ -44,6 +44,13 @@ class Uncacheable {
 export class StratacacheInterceptor implements NestInterceptor {
   /** Methods whose responses are cached. @default ['GET'] */
   protected readonly allowedMethods: readonly string[] = ['GET'];
+  /**
+   * The calls in flight per key, marked when the cache announces a stale answer for their key. One
+   * listener per interceptor (added on first use) instead of one per request: a listener list as long as
+   * the requests in flight would cost each stale event, and each request's removal, O(requests).
+   */
+  readonly #inFlight = new Map<string, Array<{ stale: boolean }>>();
+  #listening = false;
 
   constructor(
     @Inject(STRATACACHE) protected readonly cache: Cache,
@@ -72,11 +79,7 @@ export class StratacacheInterceptor implements NestInterceptor {
     if (tags !== undefined) options.tags = resolveTags(tags, request);
 
     let ran = false;
-    let stale = false;
-    // The cache announces a stale answer as an event; listening only for the call keeps the hit path cheap.
-    const stop = this.cache.on('stale', (e) => {
-      if (e.key === key) stale = true;
-    });
+    const call = this.#track(key);
     let value: unknown;
     try {
       value = await this.cache.getOrSet<unknown>(
@@ -94,9 +97,9 @@ export class StratacacheInterceptor implements NestInterceptor {
       // The request that ran the handler answers with its stream; one that shared the call runs its own.
       return ran ? of(e.value) : next.handle();
     } finally {
-      stop();
+      this.#untrack(key, call);
     }
-    this.setStatus(context, stale ? 'STALE' : ran ? 'MISS' : 'HIT');
+    this.setStatus(context, call.stale ? 'STALE' : ran ? 'MISS' : 'HIT');
     return of(value);
   }
 
@@ -116,6 +119,29 @@ export class StratacacheInterceptor implements NestInterceptor {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter === undefined) return;
     adapter.setHeader(context.switchToHttp().getResponse(), 'X-Cache', status);
+  }
+
+  #track(key: string): { stale: boolean } {
+    if (!this.#listening) {
+      this.#listening = true;
+      this.cache.on('stale', (e) => {
+        const calls = this.#inFlight.get(e.key);
+        if (calls !== undefined) for (const c of calls) c.stale = true;
+      });
+    }
+    const call = { stale: false };
+    const calls = this.#inFlight.get(key);
+    if (calls === undefined) this.#inFlight.set(key, [call]);
+    else calls.push(call);
+    return call;
+  }
+
+  #untrack(key: string, call: { stale: boolean }): void {
+    const calls = this.#inFlight.get(key);
+    if (calls === undefined) return;
+    const i = calls.indexOf(call);
+    if (i >= 0) calls.splice(i, 1);
+    if (calls.length === 0) this.#inFlight.delete(key);
   }
 
   /** A handler's metadata, else its controller's. */
