@@ -17,6 +17,7 @@ export default defineConfig({
     keyv: 'src/integrations/keyv/index.ts',
     apollo: 'src/integrations/apollo/index.ts',
     tracing: 'src/tracing/index.ts',
+    nestjs: 'src/integrations/nestjs/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -37,5 +38,9 @@ export default defineConfig({
     /^next\//,
     'keyv',
     '@apollo/utils.keyvaluecache',
+    /^@nestjs\//,
+    'rxjs',
+    /^rxjs\//,
+    'reflect-metadata',
   ],
 });

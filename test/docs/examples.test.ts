@@ -45,6 +45,9 @@ function typeCheck(): void {
     types: ['node'],
     skipLibCheck: true,
     noEmit: true,
+    // The NestJS page's example uses Nest's (legacy) decorators; no other block has decorators.
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
   });
   for (const d of ts.getPreEmitDiagnostics(program)) {
     const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
@@ -95,6 +98,8 @@ function transpile(b: CodeBlock): void {
       target: ts.ScriptTarget.ES2022,
       inlineSourceMap: true,
       inlineSources: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
     },
   });
   writeFileSync(fileOf(b, '.mjs'), outputText);

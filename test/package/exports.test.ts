@@ -48,6 +48,7 @@ describe('the built package', () => {
       'next/incremental',
       'next/use-cache',
       'dashboard',
+      'nestjs',
     ]) {
       run(['--input-type=module', '-e', `await import('stratacache/${sub}')`]);
       run(['-e', `require('stratacache/${sub}')`]);
