@@ -143,9 +143,10 @@ export class MemoryStore<V = unknown> {
   #hashes = new Int32Array(0);
   // The sketch epoch in which a slot's key was last seen saturated; its hits skip the sketch until then.
   #saturated = new Uint8Array(0);
-  // The sketch's epoch (1 to 255) once the store counts uses, 0 before. As in Caffeine, uses are counted
-  // only from the time the store is half full: frequencies decide nothing until it is full, and a store
-  // far below its bound (the common case for a hot working set) then pays nothing for the policy.
+  // The sketch's epoch (1 to 255) once the first key was counted, 0 before. Uses are counted from the
+  // first insert: on a short trace (glimpse has 6,015 requests) the uses seen while the store fills are
+  // a large share of all the frequency information there will be, and without them the first duels are
+  // decided by noise.
   #epoch = 0;
   #sizes: Float64Array | undefined;
   #wheel: TimerWheel | undefined;
@@ -423,10 +424,8 @@ export class MemoryStore<V = unknown> {
       const hash = hashKey(key, this.#seed);
       this.#hashes[slot] = hash;
       this.#saturated[slot] = 0;
-      if (this.#epoch !== 0 || 2 * this.#count >= this.#capacity || 2 * this.#bytes >= this.#maxBytes) {
-        sketch.increment(hash);
-        this.#epoch = sketch.epoch;
-      }
+      sketch.increment(hash);
+      this.#epoch = sketch.epoch;
     }
     if (this.#windowCount > this.#windowMax || this.#overflowing()) this.#evict();
   }
