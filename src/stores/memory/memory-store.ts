@@ -1,6 +1,7 @@
 import { InvalidOptionError, ValueTooLargeError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
 import { type Clock, systemClock } from '../../ttl/clock.js';
+import { GhostClimber, HillClimber } from './climber.js';
 import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
 import { estimateSize } from './size.js';
 import { TimerWheel } from './timer-wheel.js';
@@ -80,14 +81,9 @@ const NONE = -1;
 const INITIAL_SLOTS = 1024;
 const INITIAL_WINDOW = 0.01;
 const PROTECTED_SHARE = 0.8;
-const CLIMBER_STEP = 0.0625;
-const CLIMBER_RESTART = 0.05;
-const CLIMBER_DECAY = 0.98;
-// The climber samples every 10 × capacity requests (the sketch's aging period), but at least every
-// 30,000, so that a large cache still adapts within a realistic stretch of traffic.
+// The hill climber samples every 10 × capacity requests (the sketch's aging period), but at least
+// every 30,000, so that a large cache still adapts within a realistic stretch of traffic.
 const CLIMBER_MAX_PERIOD = 30_000;
-// A change of hit rate smaller than this many standard deviations of sampling noise is no signal.
-const CLIMBER_NOISE = 3;
 // While the climber keeps the window at most this share of the capacity (the workload is frequency-
 // biased), the sketch ages every AGING_FREQUENT × capacity additions instead of 10 ×: a longer memory
 // tells keys near the admission boundary apart, and a recency-biased workload widens the window first.
@@ -101,11 +97,13 @@ let warnedUnbounded = false;
  *
  * Eviction is adaptive W-TinyLFU, after Caffeine: new entries enter a small LRU window; an entry leaving
  * the window is admitted to the main space (a segmented LRU of probation and protected entries) only if
- * a 4-bit count-min sketch says it is used more often than the main space's victim. A hill climber
- * resizes the window from the observed hit rate, so recency-biased workloads behave like LRU and
- * frequency-biased ones like LFU. The sketch ages by halving every `10 × maxEntries` additions, or
- * every `40 × maxEntries` while the climber holds the window at 1 % or less (a frequency-biased
- * workload, where a longer memory ranks keys better).
+ * a 4-bit count-min sketch says it is used more often than the main space's victim. Two controllers
+ * resize the window (see climber.ts), so recency-biased workloads behave like LRU and frequency-biased
+ * ones like LFU: a hill climber on the sampled hit rate, and ghost hits, one entry at a time (a miss on
+ * a key the window recently pushed out unadmitted grows it; on a key the main space recently evicted
+ * shrinks it). The window may grow to all but one entry. The sketch counts from the first insert and
+ * ages by halving every `10 × maxEntries` additions, or every `40 × maxEntries` while the window is at
+ * 1 % or less (a frequency-biased workload, where a longer memory ranks keys better).
  *
  * `onEvict` calls are queued and delivered when the operation that evicted has finished, so a listener
  * may call back into the store.
@@ -134,6 +132,14 @@ export class MemoryStore<V = unknown> {
   readonly #tinylfu: boolean;
   readonly #sketch: FrequencySketch | undefined;
   readonly #expireFromWheel: (slot: number) => void;
+  // Whether a key with hash `hash`, inserted now (one more use), would lose its duel with the current
+  // main victim: only then does a window-ghost hit ask for a larger window.
+  readonly #wouldLose = (hash: number): boolean => {
+    const victim = this.#count > this.#windowCount ? this.#mainVictim() : NONE;
+    if (victim === NONE) return false;
+    const sketch = this.#sketch!;
+    return sketch.frequency(hash) + 1 <= sketch.frequency(this.#hashes[victim]!);
+  };
 
   #keys: Array<string | undefined> = [];
   #values: Array<V | undefined> = [];
@@ -170,18 +176,20 @@ export class MemoryStore<V = unknown> {
   #windowMax = 0;
   #protectedMax = 0;
 
-  // Requests and misses of the climber's current sample (a hit bumps only the request count).
   // The main victim's estimate, kept while it stays the victim and is not used (it usually wins several
   // duels in a row); only hash collisions could raise its counters meanwhile.
   #victim = NONE;
   #victimEpoch = 0;
   #victimFrequency = 0;
 
+  #ghosts: GhostClimber | undefined;
+  #hill: HillClimber | undefined;
+  // Requests and misses of the hill climber's current sample (a hit bumps only the request count).
   #sampleRequests = 0;
   #sampleMisses = 0;
   #samplePeriod = Number.POSITIVE_INFINITY;
-  #previousHitRate = 0;
-  #stepSize = 0;
+  // The hash of `#missed`, so that the set() after a miss does not hash the key twice.
+  #missedHash = 0;
 
   #bytes = 0;
   #evictions = 0;
@@ -235,10 +243,11 @@ export class MemoryStore<V = unknown> {
     if (this.#tinylfu) {
       this.#sketch = new FrequencySketch(this.#capacity);
       this.#capacity = this.#maxEntries === Number.POSITIVE_INFINITY ? this.#slots : this.#maxEntries;
-      this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
+      this.#ghosts = new GhostClimber(this.#capacity);
+      this.#hill = new HillClimber(this.#capacity);
+      this.#samplePeriod = Math.min(10 * this.#capacity, CLIMBER_MAX_PERIOD);
       this.#windowMax = Math.max(1, Math.floor(this.#capacity * INITIAL_WINDOW));
       this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
-      this.#stepSize = -CLIMBER_STEP * this.#capacity;
     } else {
       this.#windowMax = Number.POSITIVE_INFINITY;
     }
@@ -298,6 +307,12 @@ export class MemoryStore<V = unknown> {
    */
   #miss(key: string): undefined {
     this.#missed = key;
+    const ghosts = this.#ghosts;
+    if (ghosts !== undefined) {
+      const hash = hashKey(key, this.#seed);
+      this.#missedHash = hash;
+      this.#resizeWindow(ghosts.miss(hash, this.#wouldLose));
+    }
     this.#tick();
     this.#sampleMisses++;
     if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
@@ -403,6 +418,7 @@ export class MemoryStore<V = unknown> {
 
   #insert(key: string, value: V, size: number, expiresAt: number): void {
     if (this.#free === NONE && this.#top === BASE + this.#slots) this.#grow();
+    const missed = key === this.#missed;
     this.#missed = undefined;
     let slot = this.#free;
     if (slot === NONE) slot = this.#top++;
@@ -421,7 +437,7 @@ export class MemoryStore<V = unknown> {
     if (expiresAt !== Number.POSITIVE_INFINITY) this.#wheel!.schedule(slot, expiresAt);
     const sketch = this.#sketch;
     if (sketch !== undefined) {
-      const hash = hashKey(key, this.#seed);
+      const hash = missed ? this.#missedHash : hashKey(key, this.#seed);
       this.#hashes[slot] = hash;
       this.#saturated[slot] = 0;
       sketch.increment(hash);
@@ -481,9 +497,11 @@ export class MemoryStore<V = unknown> {
       if (this.#count > this.#windowCount && this.#overflowing()) {
         const victim = this.#mainVictim();
         if (this.#admit(candidate, victim)) {
+          this.#ghosts!.evicted(this.#hashes[victim]!);
           this.#evictSlot(victim);
           this.#moveTo(candidate, PROBATION);
         } else {
+          this.#ghosts!.rejected(this.#hashes[candidate]!);
           this.#evictSlot(candidate);
         }
       } else {
@@ -491,7 +509,13 @@ export class MemoryStore<V = unknown> {
       }
     }
     while (this.#count > 0 && this.#overflowing()) {
-      this.#evictSlot(this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!);
+      const slot = this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!;
+      const ghosts = this.#ghosts;
+      if (ghosts !== undefined) {
+        if (this.#queue[slot] === WINDOW) ghosts.rejected(this.#hashes[slot]!);
+        else ghosts.evicted(this.#hashes[slot]!);
+      }
+      this.#evictSlot(slot);
     }
   }
 
@@ -529,40 +553,19 @@ export class MemoryStore<V = unknown> {
     this.#linkLast(slot, queue);
   }
 
-  /**
-   * Hill climbing on the window size: every sample period, keep moving the window boundary in the same
-   * direction while the hit rate improves, reverse when it drops, and take larger steps again after a
-   * large change (the workload shifted). A change within sampling noise moves nothing and only shrinks
-   * the next step, so a stationary workload does not make the window wander.
-   */
+  /** Ends a hill-climber sample and applies its move. */
   #climb(): void {
     const requests = this.#sampleRequests;
-    const hits = requests - this.#sampleMisses;
+    const misses = this.#sampleMisses;
     this.#sampleRequests = 0;
     this.#sampleMisses = 0;
-    if (this.#count < this.#capacity / 2) {
-      this.#previousHitRate = 0;
-      return;
-    }
-    const hitRate = hits / requests;
-    const change = hitRate - this.#previousHitRate;
-    const noise = CLIMBER_NOISE * Math.sqrt((2 * hitRate * (1 - hitRate)) / requests);
-    if (this.#previousHitRate !== 0 && Math.abs(change) < noise) {
-      this.#stepSize *= CLIMBER_DECAY;
-      this.#previousHitRate = hitRate;
-      this.#adaptAging();
-      return;
-    }
-    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-    this.#stepSize =
-      Math.abs(change) >= CLIMBER_RESTART
-        ? CLIMBER_STEP * this.#capacity * (amount >= 0 ? 1 : -1)
-        : CLIMBER_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    const entries = Math.trunc(amount);
+    this.#resizeWindow(this.#hill!.sample(requests, misses, this.#count >= this.#capacity / 2));
+    this.#adaptAging();
+  }
+
+  #resizeWindow(entries: number): void {
     if (entries > 0) this.#growWindow(entries);
     else if (entries < 0) this.#shrinkWindow(-entries);
-    this.#adaptAging();
   }
 
   /** Sets the sketch's aging period from the window size the climber settled on. */
@@ -572,7 +575,7 @@ export class MemoryStore<V = unknown> {
   }
 
   #growWindow(entries: number): void {
-    const quota = Math.min(entries, this.#protectedMax);
+    const quota = Math.min(entries, this.#capacity - 1 - this.#windowMax);
     let moved = 0;
     while (moved < quota) {
       let slot = this.#next[PROBATION]!;
@@ -584,8 +587,9 @@ export class MemoryStore<V = unknown> {
       moved++;
     }
     this.#windowMax += moved;
-    this.#protectedMax -= moved;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
     this.#demoteProtected();
+    this.#adaptAging();
   }
 
   #shrinkWindow(entries: number): void {
@@ -596,7 +600,8 @@ export class MemoryStore<V = unknown> {
       moved++;
     }
     this.#windowMax -= moved;
-    this.#protectedMax += moved;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+    this.#adaptAging();
   }
 
   /**
@@ -753,13 +758,15 @@ export class MemoryStore<V = unknown> {
     if (this.#sketch === undefined) return;
     this.#sketch.resize(Math.min(this.#maxEntries, this.#slots));
     if (this.#epoch !== 0) this.#epoch = this.#sketch.epoch;
-    this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
+    this.#adaptAging();
     if (this.#maxEntries !== Number.POSITIVE_INFINITY) return;
     const scale = this.#slots / this.#capacity;
     this.#capacity = this.#slots;
     this.#windowMax = Math.max(1, Math.round(this.#windowMax * scale));
-    this.#protectedMax = Math.min(Math.round(this.#protectedMax * scale), this.#capacity - this.#windowMax);
-    this.#stepSize *= scale;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+    this.#ghosts = new GhostClimber(this.#capacity);
+    this.#hill = new HillClimber(this.#capacity);
+    this.#samplePeriod = Math.min(10 * this.#capacity, CLIMBER_MAX_PERIOD);
   }
 }
 
