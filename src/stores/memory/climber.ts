@@ -92,8 +92,11 @@ export class GhostClimber {
    * now admit needs no larger window), −1 when only the main ghost holds it, else 0.
    */
   miss(hash: number, wouldLose: (hash: number) => boolean): number {
-    const window = this.#window.has(hash);
-    if (window === this.#main.has(hash)) return 0;
+    // Both ghosts have the same size, so one pair of bit positions serves both.
+    const a = this.#window.first(hash);
+    const b = this.#window.second(hash);
+    const window = this.#window.has(a, b);
+    if (window === this.#main.has(a, b)) return 0;
     if (!window) return -1;
     return wouldLose(hash) ? 1 : 0;
   }
@@ -124,6 +127,14 @@ class GhostSet {
     this.#generation = generation;
   }
 
+  first(hash: number): number {
+    return hash & this.#mask;
+  }
+
+  second(hash: number): number {
+    return probe(hash) & this.#mask;
+  }
+
   add(hash: number): void {
     const t = this.#current;
     const a = hash & this.#mask;
@@ -139,9 +150,8 @@ class GhostSet {
     }
   }
 
-  has(hash: number): boolean {
-    const a = hash & this.#mask;
-    const b = probe(hash) & this.#mask;
+  /** Whether the bit positions `a` and `b` of a hash ({@link GhostSet.first}, `second`) are set. */
+  has(a: number, b: number): boolean {
     return contains(this.#current, a, b) || contains(this.#previous, a, b);
   }
 }

@@ -1,74 +1,24 @@
-import { InvalidOptionError, ValueTooLargeError } from '../../errors.js';
-import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
-import { type Clock, systemClock } from '../../ttl/clock.js';
+import { ValueTooLargeError } from '../../errors.js';
+import { assertTtl, describe } from '../../internal/asserts.js';
+import type { Clock } from '../../ttl/clock.js';
+import { admits } from './admission.js';
 import { GhostClimber, HillClimber } from './climber.js';
-import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
+import { FrequencySketch, hashKey } from './frequency-sketch.js';
+import {
+  type EvictionReason,
+  type MemoryStoreOptions,
+  type MemoryStorePolicyState,
+  resolveOptions,
+} from './memory-options.js';
 import { estimateSize } from './size.js';
 import { TimerWheel } from './timer-wheel.js';
 
-/** Why an entry left the memory tier without a `delete()`. */
-export type EvictionReason = 'capacity' | 'expired';
-
-/** How the memory tier chooses what to evict when it is full. */
-export type EvictionPolicy = 'tinylfu' | 'lru';
-
-/** Options of {@link MemoryStore}. */
-export interface MemoryStoreOptions<V = unknown> {
-  /**
-   * Most entries held at once; `Infinity` leaves only `maxBytes` as the bound (with neither bound the
-   * store warns once with code `STRATACACHE_UNBOUNDED`).
-   * @default 10_000
-   */
-  maxEntries?: number;
-  /** Most bytes held at once, as measured by `sizeOf`. @default unbounded */
-  maxBytes?: number;
-  /** Largest single entry in bytes; a larger `set` throws {@link ValueTooLargeError}. @default maxBytes */
-  maxEntryBytes?: number;
-  /** Size of a value in bytes. @default `estimateSize` (2 bytes per string unit, 8 per number, ...) */
-  sizeOf?: (value: V, key: string) => number;
-  /**
-   * Called for each entry evicted for capacity or found expired, once the operation that removed it has
-   * finished (so the listener may use the store).
-   */
-  onEvict?: (key: string, value: V, reason: EvictionReason) => void;
-  /** Time source. @default Date.now */
-  clock?: Clock;
-  /**
-   * Eviction policy: adaptive W-TinyLFU (admission by recent frequency, higher hit ratio on skewed and
-   * scan-polluted workloads) or plain LRU.
-   * @default 'tinylfu'
-   */
-  policy?: EvictionPolicy;
-  /**
-   * Uniform random numbers in [0, 1), used for the key-hash seed and the rare random admission of hot
-   * candidates that defeats hash flooding; inject a seeded source to make tests deterministic.
-   * @default Math.random
-   */
-  random?: () => number;
-}
-
-/** A read-only view of the adaptive policy's state, for tests and metrics. */
-export interface MemoryStorePolicyState {
-  /** Target size of the admission window (entries). */
-  windowMax: number;
-  /** Target size of the protected segment of the main space (entries). */
-  protectedMax: number;
-  /** Entries currently in the window, probation and protected segments. */
-  window: number;
-  probation: number;
-  protected: number;
-}
-
-const KNOWN = [
-  'maxEntries',
-  'maxBytes',
-  'maxEntryBytes',
-  'sizeOf',
-  'onEvict',
-  'clock',
-  'policy',
-  'random',
-] as const;
+export type {
+  EvictionPolicy,
+  EvictionReason,
+  MemoryStoreOptions,
+  MemoryStorePolicyState,
+} from './memory-options.js';
 
 // The three LRU lists are circular and threaded through `#prev`/`#next`; their sentinels are the
 // slots 0 to 2, so a slot's queue id is also the index of its list's sentinel.
@@ -89,8 +39,6 @@ const CLIMBER_MAX_PERIOD = 30_000;
 // tells keys near the admission boundary apart, and a recency-biased workload widens the window first.
 const FREQUENT_WINDOW = 0.01;
 const AGING_FREQUENT = 40;
-
-let warnedUnbounded = false;
 
 /**
  * A bounded, synchronous in-process key/value tier (the L1 of a `Cache`).
@@ -196,40 +144,11 @@ export class MemoryStore<V = unknown> {
   #expirations = 0;
 
   constructor(options: MemoryStoreOptions<V> = {}) {
-    assertKnownKeys('MemoryStore options', options, KNOWN);
-    const {
-      maxEntries = 10_000,
-      maxBytes,
-      maxEntryBytes,
-      sizeOf,
-      onEvict,
-      clock = systemClock,
-      policy = 'tinylfu',
-      random = Math.random,
-    } = options;
-    this.#maxEntries = assertBound('maxEntries', maxEntries);
-    this.#maxBytes = maxBytes === undefined ? Number.POSITIVE_INFINITY : assertBound('maxBytes', maxBytes);
-    this.#maxEntryBytes =
-      maxEntryBytes === undefined ? this.#maxBytes : assertPositiveInt('maxEntryBytes', maxEntryBytes);
-    if (this.#maxEntryBytes > this.#maxBytes) {
-      throw new InvalidOptionError(
-        `Expected \`maxEntryBytes\` to be at most \`maxBytes\` (${this.#maxBytes}), got ${describe(maxEntryBytes)}`,
-      );
-    }
-    assertFunction('sizeOf', sizeOf);
-    assertFunction('onEvict', onEvict);
-    assertFunction('random', random);
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      throw new InvalidOptionError(
-        `Expected \`clock\` to be an object with a now() method, got ${describe(clock)}`,
-      );
-    }
-    if (policy !== 'tinylfu' && policy !== 'lru') {
-      throw new InvalidOptionError(`Expected \`policy\` to be 'tinylfu' or 'lru', got ${describe(policy)}`);
-    }
-    if (this.#maxEntries === Number.POSITIVE_INFINITY && this.#maxBytes === Number.POSITIVE_INFINITY) {
-      warnUnbounded();
-    }
+    const { maxEntries, maxBytes, maxEntryBytes, sizeOf, onEvict, clock, policy, random } =
+      resolveOptions(options);
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+    this.#maxEntryBytes = maxEntryBytes;
     this.#sizeOf = sizeOf;
     this.#onEvict = onEvict;
     this.#clock = clock;
@@ -779,29 +698,4 @@ function copyArray<T>(from: Array<T | undefined>, length: number): Array<T | und
 function copyTyped<T extends Int32Array | Uint8Array | Float64Array>(to: T, from: T): T {
   to.set(from as never);
   return to;
-}
-
-function assertBound(name: string, value: unknown): number {
-  if (value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(
-      `Expected \`${name}\` to be a positive integer or Infinity, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-function assertFunction(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
-  }
-}
-
-function warnUnbounded(): void {
-  if (warnedUnbounded) return;
-  warnedUnbounded = true;
-  process.emitWarning(
-    'MemoryStore has neither maxEntries nor maxBytes; it can grow until the process runs out of memory',
-    { code: 'STRATACACHE_UNBOUNDED', type: 'StratacacheWarning' },
-  );
 }
