@@ -1,3 +1,5 @@
+export { ADMIT_HASHDOS_THRESHOLD, admits } from './admission.js';
+
 /**
  * A 4-bit count-min sketch that estimates how often a key was seen recently (the "TinyLFU" filter).
  *
@@ -151,17 +153,4 @@ export function hashKey(key: string, seed: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
-}
-
-/** Candidates at least this warm may win a lost duel at random (see {@link admits}). */
-export const ADMIT_HASHDOS_THRESHOLD = 6;
-
-/**
- * The TinyLFU admission rule: a candidate replaces the victim when its estimated frequency is higher.
- * A warm candidate (frequency ≥ 6) that loses still wins 1 time in 128, so an attacker who makes a
- * victim look hot through hash collisions cannot lock every newcomer out (Caffeine's defence).
- */
-export function admits(candidateFrequency: number, victimFrequency: number, random: () => number): boolean {
-  if (candidateFrequency > victimFrequency) return true;
-  return candidateFrequency >= ADMIT_HASHDOS_THRESHOLD && Math.floor(random() * 128) === 0;
 }

@@ -1,73 +1,24 @@
-import { InvalidOptionError, ValueTooLargeError } from '../../errors.js';
-import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
-import { type Clock, systemClock } from '../../ttl/clock.js';
-import { admits, FrequencySketch, hashKey } from './frequency-sketch.js';
+import { ValueTooLargeError } from '../../errors.js';
+import { assertTtl, describe } from '../../internal/asserts.js';
+import type { Clock } from '../../ttl/clock.js';
+import { admits } from './admission.js';
+import { GhostClimber, HillClimber } from './climber.js';
+import { FrequencySketch, hashKey } from './frequency-sketch.js';
+import {
+  type EvictionReason,
+  type MemoryStoreOptions,
+  type MemoryStorePolicyState,
+  resolveOptions,
+} from './memory-options.js';
 import { estimateSize } from './size.js';
 import { TimerWheel } from './timer-wheel.js';
 
-/** Why an entry left the memory tier without a `delete()`. */
-export type EvictionReason = 'capacity' | 'expired';
-
-/** How the memory tier chooses what to evict when it is full. */
-export type EvictionPolicy = 'tinylfu' | 'lru';
-
-/** Options of {@link MemoryStore}. */
-export interface MemoryStoreOptions<V = unknown> {
-  /**
-   * Most entries held at once; `Infinity` leaves only `maxBytes` as the bound (with neither bound the
-   * store warns once with code `STRATACACHE_UNBOUNDED`).
-   * @default 10_000
-   */
-  maxEntries?: number;
-  /** Most bytes held at once, as measured by `sizeOf`. @default unbounded */
-  maxBytes?: number;
-  /** Largest single entry in bytes; a larger `set` throws {@link ValueTooLargeError}. @default maxBytes */
-  maxEntryBytes?: number;
-  /** Size of a value in bytes. @default `estimateSize` (2 bytes per string unit, 8 per number, ...) */
-  sizeOf?: (value: V, key: string) => number;
-  /**
-   * Called for each entry evicted for capacity or found expired, once the operation that removed it has
-   * finished (so the listener may use the store).
-   */
-  onEvict?: (key: string, value: V, reason: EvictionReason) => void;
-  /** Time source. @default Date.now */
-  clock?: Clock;
-  /**
-   * Eviction policy: adaptive W-TinyLFU (admission by recent frequency, higher hit ratio on skewed and
-   * scan-polluted workloads) or plain LRU.
-   * @default 'tinylfu'
-   */
-  policy?: EvictionPolicy;
-  /**
-   * Uniform random numbers in [0, 1), used for the key-hash seed and the rare random admission of hot
-   * candidates that defeats hash flooding; inject a seeded source to make tests deterministic.
-   * @default Math.random
-   */
-  random?: () => number;
-}
-
-/** A read-only view of the adaptive policy's state, for tests and metrics. */
-export interface MemoryStorePolicyState {
-  /** Target size of the admission window (entries). */
-  windowMax: number;
-  /** Target size of the protected segment of the main space (entries). */
-  protectedMax: number;
-  /** Entries currently in the window, probation and protected segments. */
-  window: number;
-  probation: number;
-  protected: number;
-}
-
-const KNOWN = [
-  'maxEntries',
-  'maxBytes',
-  'maxEntryBytes',
-  'sizeOf',
-  'onEvict',
-  'clock',
-  'policy',
-  'random',
-] as const;
+export type {
+  EvictionPolicy,
+  EvictionReason,
+  MemoryStoreOptions,
+  MemoryStorePolicyState,
+} from './memory-options.js';
 
 // The three LRU lists are circular and threaded through `#prev`/`#next`; their sentinels are the
 // slots 0 to 2, so a slot's queue id is also the index of its list's sentinel.
@@ -80,32 +31,30 @@ const NONE = -1;
 const INITIAL_SLOTS = 1024;
 const INITIAL_WINDOW = 0.01;
 const PROTECTED_SHARE = 0.8;
-const CLIMBER_STEP = 0.0625;
-const CLIMBER_RESTART = 0.05;
-const CLIMBER_DECAY = 0.98;
-// The climber samples every 10 × capacity requests (the sketch's aging period), but at least every
-// 30,000, so that a large cache still adapts within a realistic stretch of traffic.
+// The hill climber samples every `capacity` requests, but every 2,000 at least (fewer make the hit
+// rate too noisy to compare) and at most 30,000. Sampling every 10 × capacity, as Caffeine does, gives
+// a long recency-biased trace (sprite, 134,000 requests at 1,000 entries) too few samples to move the
+// window as far as it needs to go.
+const CLIMBER_MIN_PERIOD = 2_000;
 const CLIMBER_MAX_PERIOD = 30_000;
-// A change of hit rate smaller than this many standard deviations of sampling noise is no signal.
-const CLIMBER_NOISE = 3;
 // While the climber keeps the window at most this share of the capacity (the workload is frequency-
 // biased), the sketch ages every AGING_FREQUENT × capacity additions instead of 10 ×: a longer memory
 // tells keys near the admission boundary apart, and a recency-biased workload widens the window first.
 const FREQUENT_WINDOW = 0.01;
 const AGING_FREQUENT = 40;
 
-let warnedUnbounded = false;
-
 /**
  * A bounded, synchronous in-process key/value tier (the L1 of a `Cache`).
  *
  * Eviction is adaptive W-TinyLFU, after Caffeine: new entries enter a small LRU window; an entry leaving
  * the window is admitted to the main space (a segmented LRU of probation and protected entries) only if
- * a 4-bit count-min sketch says it is used more often than the main space's victim. A hill climber
- * resizes the window from the observed hit rate, so recency-biased workloads behave like LRU and
- * frequency-biased ones like LFU. The sketch ages by halving every `10 × maxEntries` additions, or
- * every `40 × maxEntries` while the climber holds the window at 1 % or less (a frequency-biased
- * workload, where a longer memory ranks keys better).
+ * a 4-bit count-min sketch says it is used more often than the main space's victim. Two controllers
+ * resize the window (see climber.ts), so recency-biased workloads behave like LRU and frequency-biased
+ * ones like LFU: a hill climber on the sampled hit rate, and ghost hits, one entry at a time (a miss on
+ * a key the window recently pushed out unadmitted grows it; on a key the main space recently evicted
+ * shrinks it). The window may grow to all but one entry. The sketch counts from the first insert and
+ * ages by halving every `10 × maxEntries` additions, or every `40 × maxEntries` while the window is at
+ * 1 % or less (a frequency-biased workload, where a longer memory ranks keys better).
  *
  * `onEvict` calls are queued and delivered when the operation that evicted has finished, so a listener
  * may call back into the store.
@@ -134,6 +83,14 @@ export class MemoryStore<V = unknown> {
   readonly #tinylfu: boolean;
   readonly #sketch: FrequencySketch | undefined;
   readonly #expireFromWheel: (slot: number) => void;
+  // Whether a key with hash `hash`, inserted now (one more use), would lose its duel with the current
+  // main victim: only then does a window-ghost hit ask for a larger window.
+  readonly #wouldLose = (hash: number): boolean => {
+    const victim = this.#count > this.#windowCount ? this.#mainVictim() : NONE;
+    if (victim === NONE) return false;
+    const sketch = this.#sketch!;
+    return sketch.frequency(hash) + 1 <= sketch.frequency(this.#hashes[victim]!);
+  };
 
   #keys: Array<string | undefined> = [];
   #values: Array<V | undefined> = [];
@@ -143,9 +100,10 @@ export class MemoryStore<V = unknown> {
   #hashes = new Int32Array(0);
   // The sketch epoch in which a slot's key was last seen saturated; its hits skip the sketch until then.
   #saturated = new Uint8Array(0);
-  // The sketch's epoch (1 to 255) once the store counts uses, 0 before. As in Caffeine, uses are counted
-  // only from the time the store is half full: frequencies decide nothing until it is full, and a store
-  // far below its bound (the common case for a hot working set) then pays nothing for the policy.
+  // The sketch's epoch (1 to 255) once the first key was counted, 0 before. Uses are counted from the
+  // first insert: on a short trace (glimpse has 6,015 requests) the uses seen while the store fills are
+  // a large share of all the frequency information there will be, and without them the first duels are
+  // decided by noise.
   #epoch = 0;
   #sizes: Float64Array | undefined;
   #wheel: TimerWheel | undefined;
@@ -169,58 +127,31 @@ export class MemoryStore<V = unknown> {
   #windowMax = 0;
   #protectedMax = 0;
 
-  // Requests and misses of the climber's current sample (a hit bumps only the request count).
   // The main victim's estimate, kept while it stays the victim and is not used (it usually wins several
   // duels in a row); only hash collisions could raise its counters meanwhile.
   #victim = NONE;
   #victimEpoch = 0;
   #victimFrequency = 0;
 
+  #ghosts: GhostClimber | undefined;
+  #hill: HillClimber | undefined;
+  // Requests and misses of the hill climber's current sample (a hit bumps only the request count).
   #sampleRequests = 0;
   #sampleMisses = 0;
   #samplePeriod = Number.POSITIVE_INFINITY;
-  #previousHitRate = 0;
-  #stepSize = 0;
+  // The hash of `#missed`, so that the set() after a miss does not hash the key twice.
+  #missedHash = 0;
 
   #bytes = 0;
   #evictions = 0;
   #expirations = 0;
 
   constructor(options: MemoryStoreOptions<V> = {}) {
-    assertKnownKeys('MemoryStore options', options, KNOWN);
-    const {
-      maxEntries = 10_000,
-      maxBytes,
-      maxEntryBytes,
-      sizeOf,
-      onEvict,
-      clock = systemClock,
-      policy = 'tinylfu',
-      random = Math.random,
-    } = options;
-    this.#maxEntries = assertBound('maxEntries', maxEntries);
-    this.#maxBytes = maxBytes === undefined ? Number.POSITIVE_INFINITY : assertBound('maxBytes', maxBytes);
-    this.#maxEntryBytes =
-      maxEntryBytes === undefined ? this.#maxBytes : assertPositiveInt('maxEntryBytes', maxEntryBytes);
-    if (this.#maxEntryBytes > this.#maxBytes) {
-      throw new InvalidOptionError(
-        `Expected \`maxEntryBytes\` to be at most \`maxBytes\` (${this.#maxBytes}), got ${describe(maxEntryBytes)}`,
-      );
-    }
-    assertFunction('sizeOf', sizeOf);
-    assertFunction('onEvict', onEvict);
-    assertFunction('random', random);
-    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-      throw new InvalidOptionError(
-        `Expected \`clock\` to be an object with a now() method, got ${describe(clock)}`,
-      );
-    }
-    if (policy !== 'tinylfu' && policy !== 'lru') {
-      throw new InvalidOptionError(`Expected \`policy\` to be 'tinylfu' or 'lru', got ${describe(policy)}`);
-    }
-    if (this.#maxEntries === Number.POSITIVE_INFINITY && this.#maxBytes === Number.POSITIVE_INFINITY) {
-      warnUnbounded();
-    }
+    const { maxEntries, maxBytes, maxEntryBytes, sizeOf, onEvict, clock, policy, random } =
+      resolveOptions(options);
+    this.#maxEntries = maxEntries;
+    this.#maxBytes = maxBytes;
+    this.#maxEntryBytes = maxEntryBytes;
     this.#sizeOf = sizeOf;
     this.#onEvict = onEvict;
     this.#clock = clock;
@@ -234,10 +165,11 @@ export class MemoryStore<V = unknown> {
     if (this.#tinylfu) {
       this.#sketch = new FrequencySketch(this.#capacity);
       this.#capacity = this.#maxEntries === Number.POSITIVE_INFINITY ? this.#slots : this.#maxEntries;
-      this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
+      this.#ghosts = new GhostClimber(this.#capacity);
+      this.#hill = new HillClimber(this.#capacity);
+      this.#samplePeriod = climberPeriod(this.#capacity);
       this.#windowMax = Math.max(1, Math.floor(this.#capacity * INITIAL_WINDOW));
       this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
-      this.#stepSize = -CLIMBER_STEP * this.#capacity;
     } else {
       this.#windowMax = Number.POSITIVE_INFINITY;
     }
@@ -297,6 +229,12 @@ export class MemoryStore<V = unknown> {
    */
   #miss(key: string): undefined {
     this.#missed = key;
+    const ghosts = this.#ghosts;
+    if (ghosts !== undefined) {
+      const hash = hashKey(key, this.#seed);
+      this.#missedHash = hash;
+      this.#resizeWindow(ghosts.miss(hash, this.#wouldLose));
+    }
     this.#tick();
     this.#sampleMisses++;
     if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
@@ -402,6 +340,7 @@ export class MemoryStore<V = unknown> {
 
   #insert(key: string, value: V, size: number, expiresAt: number): void {
     if (this.#free === NONE && this.#top === BASE + this.#slots) this.#grow();
+    const missed = key === this.#missed;
     this.#missed = undefined;
     let slot = this.#free;
     if (slot === NONE) slot = this.#top++;
@@ -420,13 +359,11 @@ export class MemoryStore<V = unknown> {
     if (expiresAt !== Number.POSITIVE_INFINITY) this.#wheel!.schedule(slot, expiresAt);
     const sketch = this.#sketch;
     if (sketch !== undefined) {
-      const hash = hashKey(key, this.#seed);
+      const hash = missed ? this.#missedHash : hashKey(key, this.#seed);
       this.#hashes[slot] = hash;
       this.#saturated[slot] = 0;
-      if (this.#epoch !== 0 || 2 * this.#count >= this.#capacity || 2 * this.#bytes >= this.#maxBytes) {
-        sketch.increment(hash);
-        this.#epoch = sketch.epoch;
-      }
+      sketch.increment(hash);
+      this.#epoch = sketch.epoch;
     }
     if (this.#windowCount > this.#windowMax || this.#overflowing()) this.#evict();
   }
@@ -482,9 +419,11 @@ export class MemoryStore<V = unknown> {
       if (this.#count > this.#windowCount && this.#overflowing()) {
         const victim = this.#mainVictim();
         if (this.#admit(candidate, victim)) {
+          this.#ghosts!.evicted(this.#hashes[victim]!);
           this.#evictSlot(victim);
           this.#moveTo(candidate, PROBATION);
         } else {
+          this.#ghosts!.rejected(this.#hashes[candidate]!);
           this.#evictSlot(candidate);
         }
       } else {
@@ -492,7 +431,13 @@ export class MemoryStore<V = unknown> {
       }
     }
     while (this.#count > 0 && this.#overflowing()) {
-      this.#evictSlot(this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!);
+      const slot = this.#count > this.#windowCount ? this.#mainVictim() : next[WINDOW]!;
+      const ghosts = this.#ghosts;
+      if (ghosts !== undefined) {
+        if (this.#queue[slot] === WINDOW) ghosts.rejected(this.#hashes[slot]!);
+        else ghosts.evicted(this.#hashes[slot]!);
+      }
+      this.#evictSlot(slot);
     }
   }
 
@@ -530,40 +475,19 @@ export class MemoryStore<V = unknown> {
     this.#linkLast(slot, queue);
   }
 
-  /**
-   * Hill climbing on the window size: every sample period, keep moving the window boundary in the same
-   * direction while the hit rate improves, reverse when it drops, and take larger steps again after a
-   * large change (the workload shifted). A change within sampling noise moves nothing and only shrinks
-   * the next step, so a stationary workload does not make the window wander.
-   */
+  /** Ends a hill-climber sample and applies its move. */
   #climb(): void {
     const requests = this.#sampleRequests;
-    const hits = requests - this.#sampleMisses;
+    const misses = this.#sampleMisses;
     this.#sampleRequests = 0;
     this.#sampleMisses = 0;
-    if (this.#count < this.#capacity / 2) {
-      this.#previousHitRate = 0;
-      return;
-    }
-    const hitRate = hits / requests;
-    const change = hitRate - this.#previousHitRate;
-    const noise = CLIMBER_NOISE * Math.sqrt((2 * hitRate * (1 - hitRate)) / requests);
-    if (this.#previousHitRate !== 0 && Math.abs(change) < noise) {
-      this.#stepSize *= CLIMBER_DECAY;
-      this.#previousHitRate = hitRate;
-      this.#adaptAging();
-      return;
-    }
-    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-    this.#stepSize =
-      Math.abs(change) >= CLIMBER_RESTART
-        ? CLIMBER_STEP * this.#capacity * (amount >= 0 ? 1 : -1)
-        : CLIMBER_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    const entries = Math.trunc(amount);
+    this.#resizeWindow(this.#hill!.sample(requests, misses, this.#count >= this.#capacity / 2));
+    this.#adaptAging();
+  }
+
+  #resizeWindow(entries: number): void {
     if (entries > 0) this.#growWindow(entries);
     else if (entries < 0) this.#shrinkWindow(-entries);
-    this.#adaptAging();
   }
 
   /** Sets the sketch's aging period from the window size the climber settled on. */
@@ -573,7 +497,7 @@ export class MemoryStore<V = unknown> {
   }
 
   #growWindow(entries: number): void {
-    const quota = Math.min(entries, this.#protectedMax);
+    const quota = Math.min(entries, this.#capacity - 1 - this.#windowMax);
     let moved = 0;
     while (moved < quota) {
       let slot = this.#next[PROBATION]!;
@@ -585,8 +509,9 @@ export class MemoryStore<V = unknown> {
       moved++;
     }
     this.#windowMax += moved;
-    this.#protectedMax -= moved;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
     this.#demoteProtected();
+    this.#adaptAging();
   }
 
   #shrinkWindow(entries: number): void {
@@ -597,7 +522,8 @@ export class MemoryStore<V = unknown> {
       moved++;
     }
     this.#windowMax -= moved;
-    this.#protectedMax += moved;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+    this.#adaptAging();
   }
 
   /**
@@ -754,14 +680,20 @@ export class MemoryStore<V = unknown> {
     if (this.#sketch === undefined) return;
     this.#sketch.resize(Math.min(this.#maxEntries, this.#slots));
     if (this.#epoch !== 0) this.#epoch = this.#sketch.epoch;
-    this.#samplePeriod = Math.min(this.#sketch.sampleSize, CLIMBER_MAX_PERIOD);
+    this.#adaptAging();
     if (this.#maxEntries !== Number.POSITIVE_INFINITY) return;
     const scale = this.#slots / this.#capacity;
     this.#capacity = this.#slots;
     this.#windowMax = Math.max(1, Math.round(this.#windowMax * scale));
-    this.#protectedMax = Math.min(Math.round(this.#protectedMax * scale), this.#capacity - this.#windowMax);
-    this.#stepSize *= scale;
+    this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+    this.#ghosts = new GhostClimber(this.#capacity);
+    this.#hill = new HillClimber(this.#capacity);
+    this.#samplePeriod = climberPeriod(this.#capacity);
   }
+}
+
+function climberPeriod(capacity: number): number {
+  return Math.min(Math.max(capacity, CLIMBER_MIN_PERIOD), CLIMBER_MAX_PERIOD);
 }
 
 function copyArray<T>(from: Array<T | undefined>, length: number): Array<T | undefined> {
@@ -773,29 +705,4 @@ function copyArray<T>(from: Array<T | undefined>, length: number): Array<T | und
 function copyTyped<T extends Int32Array | Uint8Array | Float64Array>(to: T, from: T): T {
   to.set(from as never);
   return to;
-}
-
-function assertBound(name: string, value: unknown): number {
-  if (value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidOptionError(
-      `Expected \`${name}\` to be a positive integer or Infinity, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-function assertFunction(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionError(`Expected \`${name}\` to be a function, got ${describe(value)}`);
-  }
-}
-
-function warnUnbounded(): void {
-  if (warnedUnbounded) return;
-  warnedUnbounded = true;
-  process.emitWarning(
-    'MemoryStore has neither maxEntries nor maxBytes; it can grow until the process runs out of memory',
-    { code: 'STRATACACHE_UNBOUNDED', type: 'StratacacheWarning' },
-  );
 }
