@@ -17,7 +17,7 @@ import {
   publish,
   stamp,
 } from './core/core.js';
-import { dropDead, encodeValue, judge, newEntry, physicalTtl, setL1 } from './core/entries.js';
+import { copied, dropDead, encodeValue, judge, newEntry, physicalTtl, setL1 } from './core/entries.js';
 import type { CacheEvents, Loader } from './core/events.js';
 import { accept, fetchL2, lookup } from './core/read-path.js';
 import { slide, touchOnRead, write } from './core/write-path.js';
@@ -129,7 +129,7 @@ export class Cache {
       return traced(TRACE.get, this.#trace('get', [key]), () => this.get<T>(key, options));
     if (options === undefined && this.#ns === undefined && typeof key === 'string') {
       const e = this.#freshL1Hit(key);
-      if (e !== undefined) return settledValue<T>(e);
+      if (e !== undefined) return this.#hit<T>(e);
       if (this.#l1Lacks(key)) return this.#fromL2<T>(key, undefined);
     }
     return this.#get(key, options);
@@ -148,7 +148,7 @@ export class Cache {
     if (found !== undefined && found.state === FRESH) {
       touchOnRead(this.#core, lk, found.entry, this.#core.o.clock.now());
       this.#countHit(lk, found.tier);
-      return found.entry.value as T;
+      return copied(this.#core, found.entry.value as T);
     }
     this.#countMiss(lk);
     return undefined;
@@ -181,7 +181,7 @@ export class Cache {
       if (state === FRESH) {
         touchOnRead(c, lk, e!, now);
         this.#countHit(lk, 'l1');
-        out[i] = e!.value as T;
+        out[i] = copied(c, e!.value as T);
         continue;
       }
       if (e !== undefined && state === DEAD) dropDead(c, lk, e, version);
@@ -197,7 +197,7 @@ export class Cache {
         if (e !== undefined && e.state === FRESH) {
           touchOnRead(c, lks[i]!, e.entry, now);
           this.#countHit(lks[i]!, 'l2');
-          out[i] = e.entry.value as T;
+          out[i] = copied(c, e.entry.value as T);
           missing[j] = -1;
         }
       }
@@ -234,7 +234,7 @@ export class Cache {
         const beta = c.o.beta;
         if (beta !== undefined)
           maybeRefreshEarly(c, key, key, e, c.o.clock.now(), beta, loader, c.defaultPolicy);
-        return settledValue<T>(e);
+        return this.#hit<T>(e);
       }
       if (this.#l1Lacks(key)) return this.#fromL2(key, loader) as Promise<T>;
     }
@@ -259,6 +259,11 @@ export class Cache {
     this.#countHit(key, 'l1');
     this.#sampleEnd(t0);
     return e;
+  }
+
+  /** A fast-path hit's value: the entry's shared settled promise, or a promise of a copy (`l1.clone`). */
+  #hit<T>(e: Entry): Promise<T> {
+    return this.#core.clone ? Promise.resolve(copied(this.#core, e.value as T)) : settledValue<T>(e);
   }
 
   /**
@@ -348,7 +353,7 @@ export class Cache {
       this.#countHit(lk, found.tier);
       if (policy.beta !== undefined)
         maybeRefreshEarly(c, key, lk, found.entry, now, policy.beta, loader, policy);
-      return found.entry.value as T;
+      return copied(c, found.entry.value as T);
     }
     const stale = found?.state === STALE ? found.entry : undefined;
     this.#countMiss(lk);
@@ -356,11 +361,13 @@ export class Cache {
       c.stats.staleSwr++;
       emitStale(c, lk, 'swr');
       refresh(c, key, lk, loader, policy, stale, 'swr');
-      return stale.value as T;
+      return copied(c, stale.value as T);
     }
     const failed = cachedError(c, lk, now);
     if (failed !== undefined) throw failed.error;
-    return awaitLoad(c, key, lk, loader, policy, stale);
+    const loaded = awaitLoad(c, key, lk, loader, policy, stale);
+    // Each caller of a shared load gets its own copy (the cached entry holds another).
+    return c.clone ? loaded.then((v) => copied(c, v)) : loaded;
   }
 
   /**
@@ -429,6 +436,9 @@ export class Cache {
       return traced(TRACE.set, ctx, () => this.set(key, value, options));
     }
     const c = this.#core;
+    // Copied (with `l1.clone`) before the first await, so a change the caller makes right after the call
+    // never reaches the cache.
+    const own = copied(c, value);
     const lk = await this.#key(key);
     if (value === undefined) {
       throw new TypeError(
@@ -437,7 +447,7 @@ export class Cache {
     }
     // A bare number is the ttl (`set(k, v, 60_000)`, as in cache-manager and Keyv).
     const policy = callPolicy(c, typeof options === 'number' ? { ttl: options } : options);
-    const entry = newEntry(c, value, policy.write, stamp(c), 0, policy.meta);
+    const entry = newEntry(c, own, policy.write, stamp(c), 0, policy.meta);
     supersede(c, lk);
     return write(c, lk, entry, undefined);
   }
@@ -454,8 +464,10 @@ export class Cache {
     if (!Array.isArray(entries))
       throw new TypeError(`Expected \`entries\` to be an array, got ${describe(entries)}`);
     const c = this.#core;
+    // With `l1.clone`, every value is copied before the first await (as in `set`).
+    const own = c.clone ? entries.map((e) => copied(c, (e as { value?: unknown } | null)?.value)) : undefined;
     const prepared: Array<{ lk: string; entry: Entry; payload: Uint8Array | undefined }> = [];
-    for (const item of entries) {
+    for (const [i, item] of entries.entries()) {
       if (typeof item !== 'object' || item === null)
         throw new TypeError(`Expected an entry object, got ${describe(item)}`);
       const { key, value, ...options } = item;
@@ -463,7 +475,7 @@ export class Cache {
       if (value === undefined)
         throw new TypeError(`Expected a value other than \`undefined\` for key \`${key}\``);
       const policy = callPolicy(c, Object.keys(options).length === 0 ? undefined : options);
-      const entry = newEntry(c, value, policy.write, stamp(c), 0, policy.meta);
+      const entry = newEntry(c, own === undefined ? value : own[i], policy.write, stamp(c), 0, policy.meta);
       prepared.push({ lk, entry, payload: encodeValue(c, value) });
     }
     for (const p of prepared) {

@@ -27,6 +27,13 @@ export interface L1Options {
   sizeOf?: (value: unknown, key: string) => number;
   /** Longest time an entry stays in L1 regardless of its TTL (per-tier TTL). @default the entry's TTL */
   ttl?: number;
+  /**
+   * Copy values into and out of L1, so that mutating a value passed to `set` (or returned by a read) never
+   * changes what is cached. Copies follow the default serializer's rules (a copy equals what L2 returns);
+   * a value they cannot represent is a `SerializationError`. Off, L1 hands out the stored reference.
+   * @default false
+   */
+  clone?: boolean;
 }
 
 /** Cross-process stampede protection through a distributed lease lock held in L2. */
@@ -159,7 +166,7 @@ const CACHE_KEYS = [
   'clock',
   'random',
 ] as const;
-const L1_KEYS = ['maxEntries', 'maxBytes', 'maxEntryBytes', 'sizeOf', 'ttl'] as const;
+const L1_KEYS = ['maxEntries', 'maxBytes', 'maxEntryBytes', 'sizeOf', 'ttl', 'clone'] as const;
 const STAMPEDE_KEYS = ['distributed', 'lease', 'wait', 'poll', 'onWaitTimeout'] as const;
 const CALL_KEYS = [
   'ttl',
@@ -212,7 +219,9 @@ export interface WritePolicy {
 }
 
 export interface ResolvedOptions {
-  l1: false | (Omit<L1Options, 'ttl'> & { maxEntries: number; ttl: number | undefined });
+  l1:
+    | false
+    | (Omit<L1Options, 'ttl' | 'clone'> & { maxEntries: number; ttl: number | undefined; clone: boolean });
   l2: Store | undefined;
   prefix: string;
   write: WritePolicy;
@@ -285,6 +294,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     l1 = {
       maxEntries: assertPositiveInt('l1.maxEntries', o.maxEntries ?? d.l1.maxEntries),
       ttl: o.ttl === undefined ? undefined : assertTtl('l1.ttl', o.ttl),
+      clone: assertBoolean('l1.clone', o.clone ?? false),
     };
     if (o.maxBytes !== undefined) l1.maxBytes = assertPositiveInt('l1.maxBytes', o.maxBytes);
     if (o.maxEntryBytes !== undefined)

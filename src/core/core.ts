@@ -64,6 +64,8 @@ export interface CallPolicy {
 export interface Core {
   o: ResolvedOptions;
   l1: MemoryStore<Entry> | undefined;
+  /** `l1.clone`: values are copied into L1 and out of it (see `copied` in entries.ts). */
+  clone: boolean;
   l2: RemoteTier | undefined;
   stats: StatsRecorder;
   events: Emitter<Payloads<CacheEvents>>;
@@ -110,6 +112,7 @@ export function createCore(o: ResolvedOptions): Core {
   return {
     o,
     l1: createL1(o, events),
+    clone: o.l1 !== false && o.l1.clone,
     l2,
     stats,
     events,

@@ -2,6 +2,7 @@
 import { ValueTooLargeError } from '../errors.js';
 import type { Entry } from '../internal/entry.js';
 import type { WritePolicy } from '../options.js';
+import { cloneValue } from '../serializer/clone.js';
 import { DEAD, freshness, type State } from '../ttl/freshness.js';
 import { applyJitter } from '../ttl/jitter.js';
 import { type Core, emitError, type Meta } from './core.js';
@@ -31,6 +32,14 @@ export function newEntry(
     version: meta.version,
     settled: undefined,
   };
+}
+
+/**
+ * A value crossing into or out of the cache: a copy with `l1.clone` (what a caller passed is copied
+ * before anything else holds it, and each read gets its own copy), else the value itself.
+ */
+export function copied<T>(c: Core, value: T): T {
+  return c.clone ? (cloneValue(value) as T) : value;
 }
 
 /** The TTL a remote tier keeps the entry for: until its stale fallback ends (undefined: forever). */

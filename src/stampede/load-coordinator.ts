@@ -13,7 +13,7 @@ import {
   toError,
   track,
 } from '../core/core.js';
-import { newEntry, setL1 } from '../core/entries.js';
+import { copied, newEntry, setL1 } from '../core/entries.js';
 import type { Loader } from '../core/events.js';
 import { write } from '../core/write-path.js';
 import { LoaderTimeoutError } from '../errors.js';
@@ -159,7 +159,7 @@ async function loadAndStore<T>(
   try {
     const context = {
       key,
-      stale: stale?.value as T | undefined,
+      stale: stale === undefined ? undefined : copied(c, stale.value as T),
       get signal() {
         return signalOf(load);
       },
@@ -186,7 +186,9 @@ async function loadAndStore<T>(
     if (lease !== undefined) releaseLease(c, lease);
     return value;
   }
-  await write(c, lk, newEntry(c, value, policy.write, load.startedAt, delta, policy.meta), lease, true);
+  // With `l1.clone` the entry holds a copy: the loader may keep and change what it returned.
+  const own = copied(c, value);
+  await write(c, lk, newEntry(c, own, policy.write, load.startedAt, delta, policy.meta), lease, true);
   return value;
 }
 
