@@ -7,7 +7,7 @@ test('sentinel topology', async () => {
   try {
     const out = execFileSync('redis-cli', [
       '-p',
-      String(t.sentinels[0].port),
+      String(t.sentinels[0]?.port),
       'sentinel',
       'get-master-addr-by-name',
       t.name,
