@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { InvalidOptionError } from '../../../src/errors.js';
@@ -62,6 +63,10 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
     // A short L1 TTL on A so its reads keep going to L2; a long one on B so only the bus invalidates it.
     const a = new Cache({ l2: store(), l1: { maxEntries: 1000, ttl: 50 }, ttl: 60_000, bus: true });
     const b = new Cache({ l2: store(), l1: { maxEntries: 1000, ttl: 60_000 }, ttl: 60_000, bus: true });
+    const probe = store();
+    const watcher = createClient({ socket: { port: topology.sentinels[1]!.port, host: '127.0.0.1' } });
+    watcher.on('error', () => {});
+    await watcher.connect();
     const resets: number[] = [];
     b.on('bus:reset', () => resets.push(Date.now()));
     const l2Hits: number[] = [];
@@ -94,24 +99,39 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       // Replicated before the kill, so the promoted replica holds the keys.
       await run('redis-cli', ['-p', String(topology.primary.port), 'WAIT', '1', '1000']);
 
-      const killedAt = Date.now();
+      // The failover time is when the sentinels announce the new master.
+      let failoverAt = 0;
+      await watcher.subscribe('+switch-master', () => {
+        failoverAt ||= Date.now();
+      });
+      // A bare store written to every 10 ms: when the store itself is back, apart from the Cache's breaker.
+      let storeBackAt = 0;
+      let killedAt = Number.POSITIVE_INFINITY;
+      const probing = (async () => {
+        while (storeBackAt === 0 && !stop) {
+          try {
+            await probe.set('probe', new Uint8Array([1]));
+            if (Date.now() > killedAt + 50) storeBackAt = Date.now();
+          } catch {
+            // The master is down: expected until the failover.
+          }
+          await sleep(10);
+        }
+      })();
+
+      killedAt = Date.now();
       await topology.primary.kill();
       const worstBefore = worst;
       worst = 0;
-      let failoverAt = 0;
-      expect(
-        await eventually(async () => {
-          if ((await masterPort()) !== topology.replica.port) return false;
-          failoverAt = Date.now();
-          return true;
-        }, 20_000),
-      ).toBe(true);
+      expect(await eventually(async () => failoverAt > 0, 20_000)).toBe(true);
+      expect(await masterPort()).toBe(topology.replica.port);
       const resumed = (): number => l2Hits.find((t) => t > killedAt + 50) ?? 0;
       expect(await eventually(() => resumed() > 0, 10_000)).toBe(true);
       const resumedAt = resumed();
+      await eventually(() => storeBackAt > 0, 5000);
       await sleep(500);
       stop = true;
-      await Promise.all(loops);
+      await Promise.all([...loops, probing]);
 
       // A write after the failover is readable by the other instance, and its invalidation reaches it.
       expect(await eventually(() => resets.some((t) => t > killedAt), 10_000)).toBe(true);
@@ -130,6 +150,7 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
         failoverAfterKillMs: failoverAt - killedAt,
         l2ResumedAfterKillMs: resumedAt - killedAt,
         l2ResumedAfterFailoverMs: resumedAt - failoverAt,
+        storeBackAfterFailoverMs: storeBackAt - failoverAt,
         busResets: resets.length,
       };
       console.log('sentinel failover', JSON.stringify(figures));
@@ -137,11 +158,12 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       expect(unhandled).toEqual([]);
       // The L2 budget (l2Timeout 100 ms) for a read and a write, with room for a loaded 2-core box.
       expect(worst).toBeLessThan(600);
+      expect(storeBackAt - failoverAt).toBeLessThanOrEqual(1000);
       expect(resumedAt - failoverAt).toBeLessThanOrEqual(1000);
     } finally {
       stop = true;
-      await a.close();
-      await b.close();
+      await Promise.all([a.close(), b.close(), probe.close()]);
+      watcher.destroy();
     }
   }, 60_000);
 });
