@@ -4,7 +4,7 @@
  * by PID. A missing binary fails with the package to install, never a silent skip.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,14 +120,19 @@ function tempDir(prefix: string): string {
 }
 
 /** Starts a private redis-server (no persistence) on a free loopback port. */
-export async function startRedis(opts: { port?: number; args?: string[] } = {}): Promise<ServerHandle> {
+export async function startRedis(
+  opts: { port?: number; args?: string[]; conf?: string } = {},
+): Promise<ServerHandle> {
   requireBinary('redis-server', 'redis-server');
   const dir = tempDir('redis');
+  const confFile = opts.conf === undefined ? undefined : join(dir, 'redis.conf');
+  if (confFile) writeFileSync(confFile, opts.conf ?? '');
   const port = opts.port ?? (await freePort());
   const pidfile = join(dir, 'redis.pid');
   const start = async (): Promise<number> => {
     rmSync(pidfile, { force: true });
     await run('redis-server', [
+      ...(confFile ? [confFile] : []),
       '--port',
       String(port),
       '--bind',
@@ -264,4 +269,47 @@ export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
       await Promise.all(nodes.map((n) => n.stop()));
     },
   };
+}
+
+/** A primary, one replica and three sentinels monitoring it as `name` (quorum 2, 1 s down-after). */
+export interface SentinelHandle {
+  readonly name: string;
+  readonly primary: ServerHandle;
+  readonly replica: ServerHandle;
+  readonly sentinels: ServerHandle[];
+  stop(): Promise<void>;
+}
+
+export async function startRedisSentinel(name = 'mymaster'): Promise<SentinelHandle> {
+  const started: ServerHandle[] = [];
+  try {
+    const primary = await startRedis();
+    started.push(primary);
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    started.push(replica);
+    const conf = [
+      `sentinel monitor ${name} 127.0.0.1 ${primary.port} 2`,
+      `sentinel down-after-milliseconds ${name} 1000`,
+      `sentinel failover-timeout ${name} 5000`,
+      '',
+    ].join('\n');
+    const sentinels: ServerHandle[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await startRedis({ conf, args: ['--sentinel'] });
+      started.push(s);
+      sentinels.push(s);
+    }
+    return {
+      name,
+      primary,
+      replica,
+      sentinels,
+      async stop() {
+        await Promise.all(started.map((h) => h.stop()));
+      },
+    };
+  } catch (err) {
+    await Promise.all(started.map((h) => h.stop()));
+    throw err;
+  }
 }

@@ -37,6 +37,8 @@ export {
 export type { RedisBus, RedisBusStats } from './redis-bus.js';
 export { RedisClusterStore, type RedisClusterStoreConnection } from './redis-cluster-store.js';
 export type { RedisLock } from './redis-lock.js';
+export { RedisSentinelStore, type RedisSentinelStoreConnection } from './redis-sentinel-store.js';
 export { RedisStore, type RedisStoreConnection } from './redis-store.js';
 export type { RedisStoreBase, RedisStoreOptions, RedisStoreStats } from './redis-store-base.js';
 export type { RedisClientLike, RedisClusterLike } from './redis-transport.js';
+export type { RedisNodeAddress } from './sentinel-discovery.js';

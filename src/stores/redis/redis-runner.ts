@@ -10,7 +10,8 @@ export interface RedisRunner {
   readonly fenceTtlMs: number;
   readonly connectTimeoutMs: number;
   readonly subscriberPingMs: number;
-  readonly clustered: boolean;
+  /** See `RedisTransport.redialSubscribers`. */
+  readonly redialSubscribers: boolean;
   command(op: string, key: string | undefined, args: readonly RedisArgument[]): Promise<unknown>;
   script(
     op: string,

@@ -640,7 +640,7 @@ export abstract class RedisStoreBase implements Store {
       fenceTtlMs: this.#options.fenceTtlMs,
       connectTimeoutMs: this.#options.connectTimeoutMs,
       subscriberPingMs: this.#options.subscriberPingMs,
-      clustered: this.#transport.clustered,
+      redialSubscribers: this.#transport.redialSubscribers,
       command: (op, key, args) => this.#send(op, key, false, args),
       script: (op, script, keys, args) => this.#script(op, script, keys, args),
       subscriber: (attempt) => this.#transport.subscriber(attempt),

@@ -2,7 +2,12 @@ import { createClient } from '@redis/client';
 import { InvalidOptionError } from '../../errors.js';
 import { describe } from '../../internal/asserts.js';
 import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
-import { ClientTransport, type RedisClientLike, reconnectStrategy } from './redis-transport.js';
+import {
+  ClientTransport,
+  type ConnectionSettings,
+  type RedisClientLike,
+  reconnectStrategy,
+} from './redis-transport.js';
 
 /** How a {@link RedisStore} reaches its server: a URL (the store owns the client) or a client of yours. */
 export type RedisStoreConnection = { url: string } | { client: RedisClientLike };
@@ -36,20 +41,30 @@ export class RedisStore extends RedisStoreBase {
           `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
         );
       }
-      const client = createClient({
-        url: connection.url,
-        disableOfflineQueue: true,
-        // The store bounds every command itself (commandTimeoutMs); node-redis's own default 5 s timer per
-        // command only doubles the client's CPU and garbage.
-        commandOptions: { timeout: 0 },
-        socket: {
-          connectTimeout: settings.connectTimeoutMs,
-          reconnectStrategy: reconnectStrategy(settings.maxReconnectDelayMs),
-        },
-      }) as unknown as RedisClientLike;
-      return new ClientTransport(client, true, settings, onError);
+      return new ClientTransport(failFastClient(settings, { url: connection.url }), true, settings, onError);
     });
   }
+}
+
+/** Where a client the store creates connects: a redis:// URL or a host and port. */
+export type ClientAddress = { url: string } | { host: string; port: number };
+
+/**
+ * A new, unconnected node-redis client set up to fail fast: no offline queue, a bounded connect timeout and
+ * a capped-backoff reconnect strategy that never gives up.
+ */
+export function failFastClient(settings: ConnectionSettings, address: ClientAddress): RedisClientLike {
+  const reconnect = reconnectStrategy(settings.maxReconnectDelayMs);
+  const socket = { connectTimeout: settings.connectTimeoutMs, reconnectStrategy: reconnect };
+  return createClient({
+    ...('url' in address
+      ? { url: address.url, socket }
+      : { socket: { ...socket, host: address.host, port: address.port } }),
+    disableOfflineQueue: true,
+    // The store bounds every command itself (commandTimeoutMs); node-redis's own default 5 s timer per
+    // command only doubles the client's CPU and garbage.
+    commandOptions: { timeout: 0 },
+  }) as unknown as RedisClientLike;
 }
 
 /** The borrowed client, if it is a node-redis one; anything else would fail inside every call, so it is refused. */

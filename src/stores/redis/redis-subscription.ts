@@ -2,7 +2,7 @@ import { StoreError } from '../../errors.js';
 import type { RedisRunner } from './redis-runner.js';
 import type { RedisClientLike } from './redis-transport.js';
 
-/** Connection errors in a row after which a cluster subscriber moves to the next master. */
+/** Connection errors in a row after which a cluster or Sentinel subscriber is re-dialled (next or current master). */
 const ROTATE_AFTER_ERRORS = 3;
 
 /**
@@ -11,7 +11,8 @@ const ROTATE_AFTER_ERRORS = 3;
  * node-redis re-subscribes by itself when the connection comes back; this class turns every such recovery
  * into an `onReset` call, because messages published during the cut are lost (pub/sub is at-most-once).
  * On a cluster the channel is an ordinary (not sharded) channel: PUBLISH is broadcast to every node, so one
- * subscriber on any master hears it; after repeated connection errors it moves to the next master.
+ * subscriber on any master hears it; after repeated connection errors it moves to the next master. Behind
+ * Sentinel it is re-dialled at the current master after repeated connection errors (a failover).
  * A subscribed connection only receives, so a half-open one would go unnoticed: it is PINGed every
  * `subscriberPingMs` and replaced (then `onReset` fires) when no PONG comes back within the connect timeout.
  */
@@ -100,7 +101,8 @@ export class RedisSubscription {
     client.on('error', (err: unknown) => {
       if (this.#client !== client) return;
       this.#runner.reportError(err);
-      if (!client.isReady && this.#runner.clustered && ++errors >= ROTATE_AFTER_ERRORS) this.#replace(client);
+      if (!client.isReady && this.#runner.redialSubscribers && ++errors >= ROTATE_AFTER_ERRORS)
+        this.#replace(client);
     });
     client.on('ready', () => {
       errors = 0;

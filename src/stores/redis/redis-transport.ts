@@ -62,6 +62,12 @@ export type NodeSender = (args: readonly RedisArgument[], options?: CommandOptio
 export interface RedisTransport {
   /** True for a Redis Cluster: multi-key commands must stay within one slot. */
   readonly clustered: boolean;
+  /**
+   * True when a subscriber that keeps failing to reconnect should be dropped and re-dialled through
+   * `subscriber()` (the next master of a cluster, the current master behind Sentinel) instead of retrying
+   * its own address.
+   */
+  readonly redialSubscribers: boolean;
   /** Pending while the first connection is being made; `undefined` once it was ready once. */
   readonly firstReady: Promise<void> | undefined;
   send(
@@ -172,6 +178,7 @@ class ClientWatch {
  */
 export class ClientTransport implements RedisTransport {
   readonly clustered = false;
+  readonly redialSubscribers = false;
   firstReady: Promise<void> | undefined;
   recycles = 0;
   #client: RedisClientLike;
@@ -179,19 +186,23 @@ export class ClientTransport implements RedisTransport {
   readonly #owned: boolean;
   readonly #settings: ConnectionSettings;
   readonly #onError: (err: unknown) => void;
+  readonly #redial: (old: RedisClientLike) => RedisClientLike;
   #resolveReady: (() => void) | undefined;
   #closed = false;
 
+  /** `redial` makes the replacement of a dropped client (by default a duplicate of it, same address). */
   constructor(
     client: RedisClientLike,
     owned: boolean,
     settings: ConnectionSettings,
     onError: (err: unknown) => void,
+    redial: (old: RedisClientLike) => RedisClientLike = (old) => old.duplicate(),
   ) {
     this.#client = client;
     this.#owned = owned;
     this.#settings = settings;
     this.#onError = onError;
+    this.#redial = redial;
     this.firstReady = client.isReady
       ? undefined
       : new Promise<void>((resolve) => {
@@ -253,7 +264,7 @@ export class ClientTransport implements RedisTransport {
     this.recycles++;
     const old = this.#client;
     this.#watch.stop(true);
-    this.#client = old.duplicate();
+    this.#client = this.#redial(old);
     this.#watch = this.#watchClient(this.#client);
     this.#connect(this.#client);
     old.destroy();
@@ -281,6 +292,7 @@ export class ClientTransport implements RedisTransport {
 /** A Redis Cluster client, owned or borrowed; commands are routed by the slot of their first key. */
 export class ClusterTransport implements RedisTransport {
   readonly clustered = true;
+  readonly redialSubscribers = true;
   readonly recycles = 0;
   firstReady: Promise<void> | undefined;
   readonly #cluster: RedisClusterLike;
