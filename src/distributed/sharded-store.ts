@@ -173,7 +173,10 @@ export class ShardedStore implements Store {
     return out;
   }
 
-  /** The node currently owning `key` (after ejections), or `undefined` when every node is out. */
+  /**
+   * The node currently owning `key` (after ejections), or `undefined` when every node is out; the `Cache`
+   * keeps one circuit breaker per node it names (`Store.nodeFor`).
+   */
   nodeFor(key: string): string | undefined {
     return this.#route(key)?.name;
   }

@@ -188,7 +188,7 @@ export const METRICS: readonly Metric[] = [
   {
     kind: 'gauge',
     name: 'l2.circuit_open',
-    description: '1 while the L2 circuit breaker is open, else 0.',
+    description: '1 while an L2 circuit breaker (of any server) is open, else 0.',
     unit: '1',
     read: (s) => (s.l2CircuitOpen ? 1 : 0),
   },

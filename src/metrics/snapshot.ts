@@ -10,14 +10,14 @@ export interface TierReadings {
         readonly bytes: number;
       }
     | undefined;
-  readonly l2: { readonly circuitOpen: boolean } | undefined;
+  readonly l2: { readonly circuitOpen: boolean; circuitOpenByNode(): Record<string, boolean> } | undefined;
 }
 
 /** A snapshot of a cache's counters and its tiers' readings (`cache.stats()`). */
 export function statsSnapshot(s: StatsRecorder, tiers: TierReadings): CacheStats {
   const lookups = s.hits + s.misses;
   const { l1, l2 } = tiers;
-  return {
+  const stats: CacheStats = {
     hits: s.hits,
     misses: s.misses,
     hitRatio: lookups === 0 ? 0 : s.hits / lookups,
@@ -50,4 +50,7 @@ export function statsSnapshot(s: StatsRecorder, tiers: TierReadings): CacheStats
     latency: { get: s.getLatency.summary(), load: s.loadLatency.summary() },
     l2CircuitOpen: l2?.circuitOpen ?? false,
   };
+  const byNode = l2?.circuitOpenByNode();
+  if (byNode !== undefined && Object.keys(byNode).length > 0) stats.l2CircuitOpenByNode = byNode;
+  return stats;
 }

@@ -29,8 +29,13 @@ export interface CacheStats {
   entries: number;
   bytes: number;
   latency: { get: LatencySummary; load: LatencySummary };
-  /** Whether the L2 circuit breaker is open. */
+  /** Whether an L2 circuit breaker is open (the default one, or that of one server). */
   l2CircuitOpen: boolean;
+  /**
+   * Whether each L2 server's own breaker is open, by server (`host:port` of a Cluster master, node name of a
+   * sharded pool); present only when the L2 store names its servers (`Store.nodeFor`).
+   */
+  l2CircuitOpenByNode?: Record<string, boolean>;
   /**
    * Hits and misses by namespace id (`_root` for keys outside any namespace, `_other` past the cap). Only
    * a source made by `trackNamespaces` fills it; `cache.stats()` does not.

@@ -20,6 +20,13 @@ export interface Store {
   readonly connectionError?: StoreError | undefined;
   /** What the store can do natively; the `Cache` falls back on its own mechanisms for the rest. */
   readonly capabilities: StoreCapabilities;
+  /**
+   * Optional: the server that holds `key` (a Cluster master's address, a pool's node name), or `undefined`
+   * when unknown. The `Cache` keeps one circuit breaker per server it names, so one dead node does not cut
+   * the L2 of keys held by healthy ones; a store without it gets one breaker for all its keys. Called on
+   * every L2 call: it must be cheap and should not allocate.
+   */
+  nodeFor?(key: string): string | undefined;
 
   /** The bytes under `key`, or `undefined` when absent or expired. */
   get(key: string): Promise<Uint8Array | undefined>;

@@ -11,7 +11,8 @@ import { type ReadSink, SETTLE_GET, type SettlingStore } from '../stores/settle-
 import type { Store, StoreEntry } from '../stores/store.js';
 import { type CacheTraceContext, currentTrace, TRACE, traceContext, traced } from '../tracing/channels.js';
 import type { Clock } from '../ttl/clock.js';
-import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { Breakers } from './breakers.js';
+import type { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** The tier's handlers of its calls (one set per tier). */
 interface TierHandlers {
@@ -31,6 +32,8 @@ class TierCall implements Expiring, ReadSink {
   /** The `stratacache:l2` trace of this call, when it is traced: its error and size go there. */
   trace: CacheTraceContext | undefined = undefined;
   readonly #handlers: TierHandlers;
+  /** The breaker of the server the call went to: its outcome counts there. */
+  readonly breaker: CircuitBreaker;
   readonly operation: string;
   readonly fallback: unknown;
   readonly timeoutMs: number;
@@ -38,12 +41,14 @@ class TierCall implements Expiring, ReadSink {
 
   constructor(
     handlers: TierHandlers,
+    breaker: CircuitBreaker,
     operation: string,
     fallback: unknown,
     timeoutMs: number,
     timeoutFallback: unknown,
   ) {
     this.#handlers = handlers;
+    this.breaker = breaker;
     this.operation = operation;
     this.fallback = fallback;
     this.timeoutMs = timeoutMs;
@@ -71,14 +76,14 @@ export interface RemoteTierOptions {
 }
 
 /**
- * A remote store behind a per-operation timeout and a circuit breaker. Every method resolves: failures
- * become a fallback result (a miss, false, 0) and are reported through `onError`, so **an L2 outage never
- * fails a read**.
+ * A remote store behind a per-operation timeout and circuit breakers (one per server the store names, see
+ * {@link Breakers}). Every method resolves: failures become a fallback result (a miss, false, 0) and are
+ * reported through `onError`, so **an L2 outage never fails a read**.
  */
 export class RemoteTier {
   readonly store: Store;
   readonly #timeoutMs: number;
-  readonly #breaker: CircuitBreaker;
+  readonly #breakers: Breakers;
   readonly #onError: (error: StoreError, operation: string) => void;
   /** The deadline queue of the default timeout (most calls), and those of other timeouts. */
   readonly #queue: Deadlines;
@@ -95,12 +100,18 @@ export class RemoteTier {
     this.store = store;
     this.#timeoutMs = options.timeoutMs;
     this.#queue = new Deadlines(options.timeoutMs, this.#scope);
-    this.#breaker = new CircuitBreaker(options.breaker, clock);
+    this.#breakers = new Breakers(store, options.breaker, clock);
     this.#onError = onError;
   }
 
+  /** True while any breaker is open (the default one, or that of one server). */
   get circuitOpen(): boolean {
-    return this.#breaker.open;
+    return this.#breakers.anyOpen;
+  }
+
+  /** Whether each server's breaker is open, by server name (empty for stores that name no server). */
+  circuitOpenByNode(): Record<string, boolean> {
+    return this.#breakers.openByNode();
   }
 
   /**
@@ -116,9 +127,9 @@ export class RemoteTier {
   ): Promise<T> {
     if (TRACE.l2.hasSubscribers)
       return this.#traced(operation, [], () =>
-        this.#call(operation, fallback, fn, timeoutMs, timeoutFallback),
+        this.#call(this.#breakers.default, operation, fallback, fn, timeoutMs, timeoutFallback),
       );
-    return this.#call(operation, fallback, fn, timeoutMs, timeoutFallback);
+    return this.#call(this.#breakers.default, operation, fallback, fn, timeoutMs, timeoutFallback);
   }
 
   /** `run` as a `stratacache:l2` call of `command` on `keys`. */
@@ -128,44 +139,35 @@ export class RemoteTier {
   }
 
   #call<T>(
+    breaker: CircuitBreaker,
     operation: string,
     fallback: T,
     fn: (store: Store) => Promise<T>,
     timeoutMs: number,
     timeoutFallback: T,
   ): Promise<T> {
-    if (this.#refused(operation)) return Promise.resolve(fallback);
+    if (this.#refused(breaker, operation)) return Promise.resolve(fallback);
     let pending: Promise<T>;
     try {
       pending = fn(this.store);
     } catch (err) {
       pending = Promise.reject(err);
     }
-    return this.#guard(operation, fallback, pending, timeoutMs, timeoutFallback);
-  }
-
-  /** True (and reported) when the open breaker refuses a call. */
-  #refused(operation: string): boolean {
-    if (this.#breaker.allow()) return false;
-    this.#onError(new CircuitOpenError(this.store.name), operation);
-    return true;
-  }
-
-  /** Bounds and watches `pending`, a call already made to the store. */
-  #guard<T>(
-    operation: string,
-    fallback: T,
-    pending: Promise<T>,
-    timeoutMs: number,
-    timeoutFallback: T,
-  ): Promise<T> {
-    const call = this.#start(operation, fallback, timeoutMs, timeoutFallback);
+    const call = this.#start(breaker, operation, fallback, timeoutMs, timeoutFallback);
     follow(call, pending);
     return call.promise as Promise<T>;
   }
 
+  /** True (and reported) when `breaker` is open and refuses a call. */
+  #refused(breaker: CircuitBreaker, operation: string): boolean {
+    if (breaker.allow()) return false;
+    this.#onError(new CircuitOpenError(this.store.name), operation);
+    return true;
+  }
+
   /** A call with its deadline armed; its outcome goes to `settle`, or else settles `call.promise`. */
   #start(
+    breaker: CircuitBreaker,
     operation: string,
     fallback: unknown,
     timeoutMs: number,
@@ -173,7 +175,7 @@ export class RemoteTier {
     settle?: (value: unknown) => void,
     startedAt?: number,
   ): TierCall {
-    const call = new TierCall(this.#handlers, operation, fallback, timeoutMs, timeoutFallback);
+    const call = new TierCall(this.#handlers, breaker, operation, fallback, timeoutMs, timeoutFallback);
     if (TRACE.l2.hasSubscribers) call.trace = currentTrace('l2');
     if (settle !== undefined) call.settle = settle;
     else {
@@ -189,7 +191,7 @@ export class RemoteTier {
     succeeded: (call, value) => {
       if (call.done) return;
       call.done = true;
-      this.#breaker.success();
+      call.breaker.success();
       if (call.trace !== undefined && value instanceof Uint8Array) call.trace.size = value.length;
       call.settle(value);
     },
@@ -198,8 +200,8 @@ export class RemoteTier {
       call.done = true;
       // A value the store refuses (too large) or an error reply about the command (WRONGTYPE) says nothing
       // bad about the server's health: only transport failures count against the breaker.
-      if (err instanceof ValueTooLargeError || err instanceof StoreReplyError) this.#breaker.success();
-      else this.#breaker.failure();
+      if (err instanceof ValueTooLargeError || err instanceof StoreReplyError) call.breaker.success();
+      else call.breaker.failure();
       const error =
         err instanceof StoreError || err instanceof ValueTooLargeError
           ? err
@@ -211,7 +213,7 @@ export class RemoteTier {
     // A call hit its timeout: its outcome is unknown, it counts as failed and resolves its timeout fallback.
     // Deadlines marks the call done before it calls `expire`.
     expired: (call) => {
-      this.#breaker.failure();
+      call.breaker.failure();
       const error = new StoreTimeoutError(
         `${this.store.name}.${call.operation}`,
         call.timeoutMs,
@@ -251,11 +253,13 @@ export class RemoteTier {
   }
 
   #read(key: string, done: (bytes: Uint8Array | undefined) => void, startedAt?: number): void {
-    if (this.#refused('get')) {
+    const breaker = this.#breakers.forKey(key);
+    if (this.#refused(breaker, 'get')) {
       done(undefined);
       return;
     }
     const call = this.#start(
+      breaker,
       'get',
       undefined,
       this.#timeoutMs,
@@ -312,9 +316,10 @@ export class RemoteTier {
     fn: (store: Store) => Promise<T>,
   ): Promise<T> {
     const t = this.#timeoutMs;
+    const breaker = this.#breakers.forKeys(keys);
     if (TRACE.l2.hasSubscribers)
-      return this.#traced(operation, keys, () => this.#call(operation, fallback, fn, t, fallback));
-    return this.#call(operation, fallback, fn, t, fallback);
+      return this.#traced(operation, keys, () => this.#call(breaker, operation, fallback, fn, t, fallback));
+    return this.#call(breaker, operation, fallback, fn, t, fallback);
   }
 }
 

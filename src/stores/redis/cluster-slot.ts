@@ -29,6 +29,10 @@ const CLOSE = 0x7d;
 
 /** The cluster slot of `key`. */
 export function keySlot(key: string | Uint8Array): number {
+  if (typeof key === 'string') {
+    const slot = asciiSlot(key);
+    if (slot >= 0) return slot;
+  }
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   let start = 0;
   let end = bytes.length;
@@ -41,6 +45,28 @@ export function keySlot(key: string | Uint8Array): number {
     }
   }
   return crc16(bytes, start, end) % SLOT_COUNT;
+}
+
+/**
+ * The slot of an ASCII `key` read from its characters (they are its UTF-8 bytes), or -1 when it is not
+ * ASCII: the hot path of per-node breakers allocates no buffer.
+ */
+function asciiSlot(key: string): number {
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return -1;
+  let start = 0;
+  let end = key.length;
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) {
+      start = open + 1;
+      end = close;
+    }
+  }
+  let crc = 0;
+  for (let i = start; i < end; i++)
+    crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ key.charCodeAt(i)) & 0xff]!;
+  return crc % SLOT_COUNT;
 }
 
 let tags: string[] | undefined;

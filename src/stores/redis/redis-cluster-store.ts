@@ -2,7 +2,12 @@ import { createCluster } from '@redis/client';
 import { InvalidOptionError } from '../../errors.js';
 import { describe } from '../../internal/asserts.js';
 import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
-import { ClusterTransport, type RedisClusterLike, reconnectStrategy } from './redis-transport.js';
+import {
+  ClusterTransport,
+  type ConnectionSettings,
+  type RedisClusterLike,
+  reconnectStrategy,
+} from './redis-transport.js';
 
 /**
  * How a {@link RedisClusterStore} reaches its cluster: seed nodes (the store owns the client) or a cluster
@@ -25,41 +30,58 @@ export type RedisClusterStoreConnection =
  * const store = new RedisClusterStore({ rootNodes: [{ url: 'redis://10.0.0.1:7000' }] });
  */
 export class RedisClusterStore extends RedisStoreBase {
+  readonly #transport: ClusterTransport;
+  readonly #prefix: string;
+
   constructor(connection: RedisClusterStoreConnection, options: RedisStoreOptions = {}) {
     const resolved = resolveRedisOptions(options);
+    let made: ClusterTransport | undefined;
     super(resolved, 'redis-cluster', (settings, onError) => {
-      if (typeof connection !== 'object' || connection === null) {
-        throw new InvalidOptionError(
-          `Expected \`{ rootNodes }\` or \`{ client }\`, got ${describe(connection)}`,
-        );
-      }
-      if ('client' in connection) {
-        return new ClusterTransport(
-          connection.client,
-          false,
-          connection.connected === true,
-          settings,
-          onError,
-        );
-      }
-      if (!Array.isArray(connection.rootNodes) || connection.rootNodes.length === 0) {
-        throw new InvalidOptionError(
-          `Expected \`rootNodes\` to be a non-empty array of { url }, got ${describe(connection.rootNodes)}`,
-        );
-      }
-      const cluster = createCluster({
-        rootNodes: connection.rootNodes.map((n) => ({ url: n.url })),
-        // The store bounds every command itself; skip node-redis's own default timer per command.
-        commandOptions: { timeout: 0 },
-        defaults: {
-          disableOfflineQueue: true,
-          socket: {
-            connectTimeout: settings.connectTimeoutMs,
-            reconnectStrategy: reconnectStrategy(settings.maxReconnectDelayMs),
-          },
-        },
-      }) as unknown as RedisClusterLike;
-      return new ClusterTransport(cluster, true, false, settings, onError);
+      made = makeTransport(connection, settings, onError);
+      return made;
     });
+    this.#transport = made!;
+    this.#prefix = resolved.prefix;
   }
+
+  /**
+   * The `host:port` of the master serving `key`'s slot in the client's slot map (`undefined` before the
+   * topology is known), so the `Cache` keeps one circuit breaker per master.
+   */
+  nodeFor(key: string): string | undefined {
+    if (typeof key !== 'string') return undefined;
+    return this.#transport.nodeFor(this.#prefix === '' ? key : this.#prefix + key);
+  }
+}
+
+/** The transport of `connection`: over your cluster client, or over one the store creates and owns. */
+function makeTransport(
+  connection: RedisClusterStoreConnection,
+  settings: ConnectionSettings,
+  onError: (err: unknown) => void,
+): ClusterTransport {
+  if (typeof connection !== 'object' || connection === null) {
+    throw new InvalidOptionError(`Expected \`{ rootNodes }\` or \`{ client }\`, got ${describe(connection)}`);
+  }
+  if ('client' in connection) {
+    return new ClusterTransport(connection.client, false, connection.connected === true, settings, onError);
+  }
+  if (!Array.isArray(connection.rootNodes) || connection.rootNodes.length === 0) {
+    throw new InvalidOptionError(
+      `Expected \`rootNodes\` to be a non-empty array of { url }, got ${describe(connection.rootNodes)}`,
+    );
+  }
+  const cluster = createCluster({
+    rootNodes: connection.rootNodes.map((n) => ({ url: n.url })),
+    // The store bounds every command itself; skip node-redis's own default timer per command.
+    commandOptions: { timeout: 0 },
+    defaults: {
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: settings.connectTimeoutMs,
+        reconnectStrategy: reconnectStrategy(settings.maxReconnectDelayMs),
+      },
+    },
+  }) as unknown as RedisClusterLike;
+  return new ClusterTransport(cluster, true, false, settings, onError);
 }

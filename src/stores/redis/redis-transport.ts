@@ -4,6 +4,7 @@
  */
 import { ErrorReply, RESP_TYPES, type RedisArgument } from '@redis/client';
 import { isCacheError, StoreError, StoreReplyError } from '../../errors.js';
+import { keySlot } from './cluster-slot.js';
 
 /** The node-redis command options the stores pass (a subset of `CommandOptions`). */
 interface CommandOptionsLike {
@@ -40,6 +41,8 @@ export interface RedisClusterLike {
     options?: CommandOptionsLike,
   ): Promise<unknown>;
   readonly masters: readonly RedisClusterNodeLike[];
+  /** The shard of each slot (empty until the topology is known); the master's `address` is `host:port`. */
+  readonly slots?: ReadonlyArray<{ readonly master: { readonly address: string } } | undefined>;
   nodeClient(node: never): Promise<RedisClientLike>;
   close(): Promise<void>;
   destroy(): void;
@@ -345,6 +348,11 @@ export class ClusterTransport implements RedisTransport {
     options?: CommandOptionsLike,
   ): Promise<unknown> {
     return this.#cluster.sendCommand(key, readonly, args, options);
+  }
+
+  /** The address of the master serving `key`'s slot in the client's current slot map, if known. */
+  nodeFor(key: string): string | undefined {
+    return this.#cluster.slots?.[keySlot(key)]?.master.address;
   }
 
   async masters(): Promise<NodeSender[]> {
