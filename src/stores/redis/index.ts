@@ -34,6 +34,7 @@ export {
   RedisStreamJournal,
   type RedisStreamJournalOptions,
 } from '../../strategies/write-behind/redis-stream-journal.js';
+export type { IoredisLike } from './ioredis-transport.js';
 export type { RedisBus, RedisBusStats } from './redis-bus.js';
 export { RedisClusterStore, type RedisClusterStoreConnection } from './redis-cluster-store.js';
 export type { RedisLock } from './redis-lock.js';

@@ -1,24 +1,31 @@
 import { createClient } from '@redis/client';
 import { InvalidOptionError } from '../../errors.js';
 import { describe } from '../../internal/asserts.js';
+import { type IoredisLike, IoredisTransport, isIoredisClient } from './ioredis-transport.js';
 import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
 import {
   ClientTransport,
   type ConnectionSettings,
   type RedisClientLike,
+  type RedisTransport,
   reconnectStrategy,
 } from './redis-transport.js';
 
-/** How a {@link RedisStore} reaches its server: a URL (the store owns the client) or a client of yours. */
-export type RedisStoreConnection = { url: string } | { client: RedisClientLike };
+/**
+ * How a {@link RedisStore} reaches its server: a URL (the store owns the client) or a client of yours
+ * (node-redis v5+ or ioredis v5).
+ */
+export type RedisStoreConnection = { url: string } | { client: RedisClientLike | IoredisLike };
 
 /**
- * A `Store` over a standalone Redis server (node-redis v5+ client), holding bytes under prefixed keys.
+ * A `Store` over a standalone Redis server (node-redis v5+ or ioredis v5 client), holding bytes under
+ * prefixed keys.
  *
  * With `{ url }` the store creates its client and sets it up to fail fast: no offline queue (a command
  * while disconnected rejects at once), a bounded connect timeout, and a capped-backoff reconnect strategy
  * that never gives up; `close()` quits it. With `{ client }` it borrows yours (connecting it if it is not
- * open) and leaves it open on `close()`; give it `disableOfflineQueue: true` to fail fast too.
+ * open) and leaves it open on `close()`; give it `disableOfflineQueue: true` (ioredis:
+ * `enableOfflineQueue: false`) to fail fast too.
  *
  * Every failure rejects with a `StoreError` (`StoreTimeoutError` after `commandTimeoutMs`, `ClosedError`
  * after `close()`); connection errors are counted and passed to `onError`, never thrown.
@@ -34,8 +41,7 @@ export class RedisStore extends RedisStoreBase {
       if (typeof connection !== 'object' || connection === null) {
         throw new InvalidOptionError(`Expected \`{ url }\` or \`{ client }\`, got ${describe(connection)}`);
       }
-      if ('client' in connection)
-        return new ClientTransport(nodeRedisClient(connection.client), false, settings, onError);
+      if ('client' in connection) return borrowed(connection.client, settings, onError);
       if (typeof connection.url !== 'string') {
         throw new InvalidOptionError(
           `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
@@ -67,9 +73,17 @@ export function failFastClient(settings: ConnectionSettings, address: ClientAddr
   }) as unknown as RedisClientLike;
 }
 
-/** The borrowed client, if it is a node-redis one; anything else would fail inside every call, so it is refused. */
-function nodeRedisClient(client: unknown): RedisClientLike {
-  const c = client as (Partial<RedisClientLike> & { status?: unknown; pipeline?: unknown }) | null;
+/**
+ * The transport over a borrowed node-redis or ioredis client; anything else would fail inside every call,
+ * so it is refused.
+ */
+function borrowed(
+  client: unknown,
+  settings: ConnectionSettings,
+  onError: (err: unknown) => void,
+): RedisTransport {
+  if (isIoredisClient(client)) return new IoredisTransport(client, onError);
+  const c = client as Partial<RedisClientLike> | null;
   if (
     typeof c === 'object' &&
     c !== null &&
@@ -77,14 +91,10 @@ function nodeRedisClient(client: unknown): RedisClientLike {
     typeof c.sendCommand === 'function' &&
     typeof c.duplicate === 'function'
   ) {
-    return c as RedisClientLike;
+    return new ClientTransport(c as RedisClientLike, false, settings, onError);
   }
-  const got =
-    typeof c?.status === 'string' && typeof c.pipeline === 'function'
-      ? 'an ioredis client'
-      : describe(client);
   throw new InvalidOptionError(
-    `Expected \`client\` to be a node-redis v5 client (createClient() from @redis/client or redis), got ${got}; ` +
-      'or pass { url } and the store creates its own connection',
+    'Expected `client` to be a node-redis v5 client (createClient() from @redis/client or redis) or an ' +
+      `ioredis v5 client (new Redis()), got ${describe(client)}; or pass { url } and the store creates its own connection`,
   );
 }

@@ -120,8 +120,9 @@ const UNAVAILABLE = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOR
 export function isServerReply(err: unknown): boolean {
   if (err instanceof ErrorReply) return true;
   // node-redis leaves `name` at 'Error'; the class names survive a second copy of @redis/client.
+  // ioredis replies with a `ReplyError` (from redis-errors).
   const kind = err instanceof Error ? err.constructor.name : '';
-  return kind === 'SimpleError' || kind === 'BlobError' || kind === 'ErrorReply';
+  return kind === 'SimpleError' || kind === 'BlobError' || kind === 'ErrorReply' || kind === 'ReplyError';
 }
 
 type Listener = (...args: unknown[]) => void;
