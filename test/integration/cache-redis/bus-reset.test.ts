@@ -8,6 +8,7 @@ import { Cache } from '../../../src/cache.js';
 import type { StoreError } from '../../../src/errors.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { eventually, sleep } from '../redis/targets.js';
 
@@ -81,6 +82,8 @@ async function cutChangeWatch(
     if (v === 'old') lastOldMs = performance.now() - resetAt;
     await sleep(10);
   }
+  reportFigure('stale reads after the reset', served.filter((v) => v === 'old').length, 'reads');
+  reportFigure('reads after the reset', served.length, 'reads');
   return { served, lastOldMs };
 }
 

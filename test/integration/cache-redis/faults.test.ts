@@ -3,6 +3,7 @@ import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { sleep } from '../../helpers/clock.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 
 function p99(xs: number[]): number {
@@ -56,6 +57,7 @@ describe('Cache through the TCP fault proxy', () => {
     );
     for (const [key, v] of values) expect([`v${key.slice(1)}`, `fresh${key.slice(1)}`]).toContain(v);
     // An L2 read gives up after l2Timeout (100 ms), then the soft timeout (30 ms) serves the stale L1 copy.
+    reportFigure('p99 read', p99(times), 'ms');
     expect(p99(times)).toBeLessThan(100 + 30 + 100);
     expect(cache.stats().stale.softTimeout).toBeGreaterThan(0);
     expect(cache.stats().tiers.l2.errors).toBeGreaterThan(0);
@@ -80,6 +82,8 @@ describe('Cache through the TCP fault proxy', () => {
       }
       times.push(performance.now() - t0);
     }
+    reportFigure('failed calls', failed, 'calls');
+    reportFigure('worst call', Math.max(...times), 'ms');
     expect(failed).toBe(0);
     expect(Math.max(...times)).toBeLessThan(300);
     expect(cache.stats().l2CircuitOpen || cache.stats().tiers.l2.errors > 0).toBe(true);
@@ -118,6 +122,7 @@ describe('Cache through the TCP fault proxy', () => {
         errors: errors.slice(-5),
       });
     }
+    reportFigure('corrupt values', cache.stats().corrupt, 'values');
     expect(cache.stats().corrupt).toBe(0);
     await cache.close();
   }, 20_000);

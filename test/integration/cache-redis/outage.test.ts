@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { sleep } from '../../helpers/clock.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 
 let redis: ServerHandle;
@@ -67,6 +68,10 @@ describe('Redis outage', () => {
     await cache.close();
     process.off('unhandledRejection', onUnhandled);
 
+    reportFigure('failed calls', failed.length, 'calls');
+    reportFigure('calls served', served.before + served.during + served.after, 'calls');
+    reportFigure('worst call', slowest, 'ms');
+    reportFigure('first L2 hit after restart', l2HitAt - restartedAt, 'ms');
     expect(failed).toEqual([]);
     expect(unhandled).toEqual([]);
     expect(served.before).toBeGreaterThan(100);

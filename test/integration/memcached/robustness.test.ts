@@ -4,6 +4,7 @@ import { ShardedStore } from '../../../src/distributed/sharded-store.js';
 import { ProtocolError, StoreError, StoreTimeoutError } from '../../../src/errors.js';
 import { MemcachedClient } from '../../../src/stores/memcached/memcached-client.js';
 import { MemcachedStore } from '../../../src/stores/memcached/memcached-store.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startMemcached } from '../../helpers/servers.js';
 
 type Behaviour = 'ok' | 'garbage' | 'truncate' | 'close-mid' | 'stall' | 'wrong-opaque';
@@ -126,6 +127,7 @@ describe('MemcachedClient against a misbehaving server', () => {
       fake.set(behaviour);
       const started = Date.now();
       expect(await store.get('x')).toBeUndefined();
+      reportFigure(`${behaviour} node, miss after`, Date.now() - started, 'ms');
       expect(Date.now() - started).toBeLessThan(2000);
     }
     expect(store.stats().fake!.errors).toBe(3);

@@ -4,6 +4,7 @@ import type { BusMessage } from '../../../src/stores/bus.js';
 import type { RedisBus } from '../../../src/stores/redis/redis-bus.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { eventually, sleep } from './targets.js';
 
@@ -70,6 +71,8 @@ describe('RedisBus subscriber health check', () => {
     await proxy.heal();
     // The message published during the cut is gone: onReset tells the subscriber so.
     expect(await eventually(() => resets >= 1, 5000)).toBe(true);
+    reportFigure('onReset calls', resets, 'calls');
+    reportFigure('new connections accepted', proxy.accepted - accepted, 'connections');
     expect(proxy.accepted).toBeGreaterThan(accepted);
     await sender.publish(message('after'));
     expect(await eventually(() => got.includes('after'), 2000)).toBe(true);

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError, StoreTimeoutError } from '../../../src/errors.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { eventually } from './targets.js';
 
@@ -73,6 +74,7 @@ describe('RedisStore through a fault proxy', () => {
     const r = await timed(() => store.get('big'));
     expect(r.error).toBeInstanceOf(StoreTimeoutError);
     expect((r.error as StoreError).code).toBe('ERR_CACHE_STORE_TIMEOUT');
+    reportFigure('blackholed call', r.ms, 'ms');
     expect(r.ms).toBeGreaterThanOrEqual(250);
     expect(r.ms).toBeLessThan(1500);
     expect(store.stats.recycles).toBeGreaterThan(recycles);

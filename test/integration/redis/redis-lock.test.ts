@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DistributedLock, Lease } from '../../../src/stores/lock.js';
 import type { RedisStoreBase } from '../../../src/stores/redis/redis-store-base.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { sleep, type Target, targets } from './targets.js';
 
 const enc = new TextEncoder();
@@ -82,7 +83,9 @@ for (const kind of ['standalone', 'cluster'] as const) {
       expect(fresh).toBeDefined();
       expect(fresh!.fence).toBeGreaterThan(stale.fence);
       expect(await lockB.commit(fresh!, enc.encode('new'), 60_000)).toBe(true);
-      expect(await lockA.commit(stale, enc.encode('old'), 60_000)).toBe(false);
+      const staleCommitted = await lockA.commit(stale, enc.encode('old'), 60_000);
+      reportFigure(`${kind}: stale commits accepted`, staleCommitted ? 1 : 0, 'commits');
+      expect(staleCommitted).toBe(false);
       expect(text(await storeA.get(k))).toBe('new');
     });
 

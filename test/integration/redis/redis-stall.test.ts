@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError, StoreTimeoutError } from '../../../src/errors.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/fault-proxy.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { eventually, sleep } from './targets.js';
 
@@ -110,6 +111,7 @@ describe('RedisStore on a connection whose reply stream stalls or breaks mid-fra
     proxy.truncateNext(1000, 'hang');
     const started = Date.now();
     const outcomes = await Promise.allSettled(['small', 'big', 'small', 'absent'].map((k) => store.get(k)));
+    reportFigure('stalled MGET, all reads rejected', Date.now() - started, 'ms');
     expect(Date.now() - started).toBeLessThan(1500);
     for (const o of outcomes) {
       expect(o.status === 'rejected' && o.reason).toBeInstanceOf(StoreTimeoutError);

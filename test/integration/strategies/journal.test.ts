@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamJournal } from '../../../src/strategies/write-behind/redis-stream-journal.js';
 import { writeBehind } from '../../../src/strategies/write-behind/write-behind-queue.js';
 import { DATABASES, KvSource, type LogRow, type SqlDb } from '../../helpers/db.js';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { MapCache } from '../../unit/strategies/map-cache.js';
 
@@ -116,6 +117,7 @@ describe.each(DATABASES)('write-behind journal on $name', ({ open }) => {
       });
       const exit = new Promise<NodeJS.Signals | null>((r) => child?.on('exit', (_code, signal) => r(signal)));
       expect(await exit, stderr).toBe('SIGKILL');
+      reportFigure('acknowledged writes before the kill', lastAck, 'writes');
       expect(lastAck).toBeGreaterThan(0);
 
       // A new process (this one) with the same consumer name replays the dead writer's entries.
@@ -129,6 +131,7 @@ describe.each(DATABASES)('write-behind journal on $name', ({ open }) => {
       await wb.flush();
       const stats = wb.stats();
       await wb.close();
+      reportFigure('entries replayed', stats.queued, 'entries');
       expect(stats.queued).toBeGreaterThan(0);
 
       const rows = await source.rows();
@@ -142,7 +145,9 @@ describe.each(DATABASES)('write-behind journal on $name', ({ open }) => {
       expectAppliedOnce(await source.log());
       const raw = createClient({ url: redis.url });
       await raw.connect();
-      expect(await raw.xLen(stream)).toBe(0);
+      const left = await raw.xLen(stream);
+      reportFigure('stream entries left after the replay', left, 'entries');
+      expect(left).toBe(0);
       await raw.close();
     } finally {
       child?.kill('SIGKILL');

@@ -8,6 +8,7 @@ import { Cache } from 'stratacache';
 import { StratacacheKeyValueCache } from 'stratacache/apollo';
 import { RedisStore } from 'stratacache/redis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { reportFigure } from '../../helpers/figures.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { type App, post, sha256, startApp } from './app.js';
 
@@ -63,6 +64,9 @@ it('queries keep being answered while Redis is dead, in bounded time, without un
   await killed;
   const elapsed = performance.now() - started;
 
+  reportFigure('failed queries', failures.length, 'queries');
+  reportFigure('queries answered', answered * 2, 'queries');
+  reportFigure('all queries done', elapsed, 'ms');
   expect(failures).toEqual([]);
   expect(answered).toBe(CLIENTS * PER_CLIENT);
   expect(killed).toBeDefined();

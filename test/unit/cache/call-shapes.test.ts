@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { Cache, MAX_CACHED_ERRORS } from '../../../src/cache.js';
 import { InvalidKeyError } from '../../../src/errors.js';
 import { ManualClock } from '../../helpers/clock.js';
+import { reportFigure } from '../../helpers/figures.js';
 
 describe('call shapes from other cache libraries', () => {
   it('set(key, value, ms) takes the number as the ttl (the cache-manager/keyv habit)', async () => {
@@ -53,6 +54,7 @@ describe('errorTtl', () => {
     for (let i = 0; i <= MAX_CACHED_ERRORS; i++) {
       await expect(cache.getOrSet(`k${i}`, fails, { errorTtl: 60_000 })).rejects.toThrow('down');
     }
+    reportFigure(`loader calls for ${MAX_CACHED_ERRORS + 1} distinct failing keys`, calls, 'calls');
     expect(calls).toBe(MAX_CACHED_ERRORS + 1);
     // The newest error is still cached (no loader call); the oldest was dropped (the loader runs again).
     await expect(cache.getOrSet(`k${MAX_CACHED_ERRORS}`, fails, { errorTtl: 60_000 })).rejects.toThrow(
