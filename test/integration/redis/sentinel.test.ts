@@ -96,6 +96,7 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
     try {
       const loops = Array.from({ length: 8 }, (_, id) => loop(id));
       expect(await eventually(() => l2Hits.length > 100, 10_000)).toBe(true);
+      await a.set('after', 'before the kill');
       // Replicated before the kill, so the promoted replica holds the keys.
       await run('redis-cli', ['-p', String(topology.primary.port), 'WAIT', '1', '1000']);
 
@@ -141,6 +142,21 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       await a.set('after', 'two');
       expect(await eventually(async () => (await b.get('after')) === 'two', 2000)).toBe(true);
       expect(resets.length).toBe(resetsBefore);
+
+      // The old primary comes back, is turned into a replica by the sentinels, and is never read from:
+      // a fresh instance reads the write made after the failover.
+      await topology.primary.restart();
+      const role = async (): Promise<string> =>
+        (await run('redis-cli', ['-p', String(topology.primary.port), 'ROLE'])).stdout.split('\n')[0] ?? '';
+      expect(await eventually(async () => (await role()) === 'slave', 20_000)).toBe(true);
+      const fresh = store();
+      await fresh.ready({ timeoutMs: 5000 });
+      const c = new Cache({ l2: fresh, l1: false });
+      try {
+        expect(await c.get('after')).toBe('two');
+      } finally {
+        await c.close();
+      }
 
       const figures = {
         calls,
