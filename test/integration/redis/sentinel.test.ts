@@ -63,6 +63,22 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
     // A short L1 TTL on A so its reads keep going to L2; a long one on B so only the bus invalidates it.
     const a = new Cache({ l2: store(), l1: { maxEntries: 1000, ttl: 50 }, ttl: 60_000, bus: true });
     const b = new Cache({ l2: store(), l1: { maxEntries: 1000, ttl: 60_000 }, ttl: 60_000, bus: true });
+    // Two instances sharing the distributed lock, started on the old primary.
+    const locked = Array.from(
+      { length: 2 },
+      () => new Cache({ l2: store(), l1: false, ttl: 60_000, stampede: { distributed: true } }),
+    );
+    let loads = 0;
+    const loadOnce = async (key: string): Promise<unknown[]> =>
+      Promise.all(
+        locked.map((c) =>
+          c.getOrSet(key, async () => {
+            loads++;
+            await sleep(300);
+            return key;
+          }),
+        ),
+      );
     const probe = store();
     const watcher = createClient({ socket: { port: topology.sentinels[1]!.port, host: '127.0.0.1' } });
     watcher.on('error', () => {});
@@ -97,6 +113,8 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       const loops = Array.from({ length: 8 }, (_, id) => loop(id));
       expect(await eventually(() => l2Hits.length > 100, 10_000)).toBe(true);
       await a.set('after', 'before the kill');
+      expect(await loadOnce('locked:before')).toEqual(['locked:before', 'locked:before']);
+      expect(loads).toBe(1);
       // Replicated before the kill, so the promoted replica holds the keys.
       await run('redis-cli', ['-p', String(topology.primary.port), 'WAIT', '1', '1000']);
 
@@ -149,6 +167,11 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       const role = async (): Promise<string> =>
         (await run('redis-cli', ['-p', String(topology.primary.port), 'ROLE'])).stdout.split('\n')[0] ?? '';
       expect(await eventually(async () => (await role()) === 'slave', 20_000)).toBe(true);
+      // The lock works on the new master (reached by now): one load for both instances.
+      loads = 0;
+      expect(await loadOnce('locked:after')).toEqual(['locked:after', 'locked:after']);
+      expect(loads).toBe(1);
+
       const fresh = store();
       await fresh.ready({ timeoutMs: 5000 });
       const c = new Cache({ l2: fresh, l1: false });
@@ -180,7 +203,7 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
       expect(resumedAt - failoverAt).toBeLessThanOrEqual(1500);
     } finally {
       stop = true;
-      await Promise.all([a.close(), b.close(), probe.close()]);
+      await Promise.all([a.close(), b.close(), probe.close(), ...locked.map((c) => c.close())]);
       watcher.destroy();
     }
   }, 60_000);
