@@ -208,3 +208,51 @@ describe('RedisSentinelStore when the primary is SIGKILLed under getOrSet load',
     }
   }, 60_000);
 });
+
+describe('RedisSentinelStore on a manual failover (the old master stays up as a replica)', () => {
+  it('moves its writes to the promoted replica instead of failing them with READONLY', async () => {
+    const topology = await startRedisSentinel();
+    const store = new RedisSentinelStore({ sentinels: topology.sentinels, name: topology.name });
+    try {
+      await store.ready({ timeoutMs: 5000 });
+      await store.set('k', new Uint8Array([1]));
+      const { stdout } = await run('redis-cli', [
+        '-p',
+        String(topology.sentinels[2]!.port),
+        'SENTINEL',
+        'FAILOVER',
+        topology.name,
+      ]);
+      expect(stdout.trim()).toBe('OK');
+      const role = async (port: number): Promise<string> =>
+        (await run('redis-cli', ['-p', String(port), 'ROLE'])).stdout.split('\n')[0] ?? '';
+      expect(await eventually(async () => (await role(topology.replica.port)) === 'master', 20_000)).toBe(
+        true,
+      );
+      // Until the store hears of the switch, a write may still land on the old master (and be lost when it
+      // is turned into a replica: replication is asynchronous); it must soon reach the new one.
+      const two = new TextEncoder().encode('two');
+      let failedWrites = 0;
+      const landed = await eventually(async () => {
+        try {
+          await store.set('k', two);
+        } catch {
+          failedWrites++;
+          return false;
+        }
+        const direct = await run('redis-cli', ['-p', String(topology.replica.port), 'GET', 'k']);
+        return direct.stdout.trim() === 'two';
+      }, 5000);
+      expect(landed).toBe(true);
+      expect(Buffer.from((await store.get('k'))!).toString()).toBe('two');
+      console.log(
+        'sentinel manual failover',
+        JSON.stringify({ failedWrites, recycles: store.stats.recycles }),
+      );
+      expect(store.stats.recycles).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      await topology.stop();
+    }
+  }, 60_000);
+});
