@@ -1,3 +1,7 @@
+/**
+ * Over 400 lines: the public `CacheOptions` types with their doc comments (what users read in their
+ * editor) next to the one function that validates them, so a new option is added in one place.
+ */
 import { InvalidOptionError } from './errors.js';
 import {
   assertBoolean,

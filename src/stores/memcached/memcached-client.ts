@@ -1,3 +1,7 @@
+/**
+ * Over 400 lines: the public client API (get, gets, getMany, set modes, delete, touch, incr, lease), each a
+ * short meta-protocol command, plus the connection pick; parsing and the socket are in their own files.
+ */
 import { ClosedError, InvalidOptionError, StoreError, ValueTooLargeError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
 import { encodeKey } from './key-codec.js';

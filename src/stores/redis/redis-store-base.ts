@@ -1,3 +1,9 @@
+/**
+ * Over 400 lines: the byte-store contract methods (get, getMany, set, setMany, delete, clear, incr, setMax,
+ * getNumbers, bus and lock factories), each a few lines, over one command path with its routing,
+ * stall watch and reply checks. The transports, read batching, connection health, bus, lock and
+ * subscriptions are in their own files.
+ */
 import type { RedisArgument } from '@redis/client';
 import { ClosedError, StoreError, StoreTimeoutError } from '../../errors.js';
 import { assertKnownKeys, assertNonNegativeMs, assertTtl } from '../../internal/asserts.js';
