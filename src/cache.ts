@@ -28,7 +28,7 @@ import { type Entry, settledValue } from './internal/entry.js';
 import { encodeEnvelope } from './internal/envelope.js';
 import { compileGlob, escapeGlob } from './internal/glob.js';
 import { startBus } from './invalidation/bus-dispatch.js';
-import { NamespaceScope } from './invalidation/namespaces.js';
+import { looksScoped, maybeScoped, NamespaceScope, scopedListener } from './invalidation/namespaces.js';
 import { invalidateL2Pattern, SLOW_OP_MS } from './invalidation/patterns.js';
 import { checkTags } from './invalidation/tags.js';
 import { statsSnapshot } from './metrics/snapshot.js';
@@ -97,6 +97,8 @@ const SCOPE = Symbol('stratacache.scope');
 export class Cache {
   readonly #core: Core;
   readonly #ns: NamespaceScope | undefined;
+  /** A namespace's listeners as registered on the shared emitter (scoped: see `on`), by event. */
+  readonly #scoped = new Map<string, Map<unknown, unknown>>();
 
   constructor(options: CacheOptions = {}) {
     const scope = (options as { [SCOPE]?: { core: Core; ns: NamespaceScope } })[SCOPE];
@@ -114,11 +116,28 @@ export class Cache {
 
   /** Adds an event listener; returns a function that removes it. Listeners never break cache calls. */
   on<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): () => void {
-    return this.#core.events.on(event, listener);
+    const ns = this.#ns;
+    if (ns === undefined) return this.#core.events.on(event, listener);
+    const scoped = scopedListener(ns, listener);
+    const id = `${event}`;
+    const byListener = this.#scoped.get(id) ?? new Map<unknown, unknown>();
+    this.#scoped.set(id, byListener);
+    byListener.set(listener, scoped);
+    const off = this.#core.events.on(event, scoped);
+    return () => {
+      byListener.delete(listener);
+      off();
+    };
   }
 
   off<E extends keyof CacheEvents>(event: E, listener: (payload: CacheEvents[E]) => void): void {
-    this.#core.events.off(event, listener);
+    const scoped = this.#scoped.get(`${event}`)?.get(listener);
+    if (scoped === undefined) {
+      this.#core.events.off(event, listener);
+      return;
+    }
+    this.#scoped.get(`${event}`)?.delete(listener);
+    this.#core.events.off(event, scoped as (payload: CacheEvents[E]) => void);
   }
 
   // ── reads ─────────────────────────────────────────────────────────────────────────────────────────
@@ -127,7 +146,7 @@ export class Cache {
   get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
     if (TRACE.get.hasSubscribers && tracedHere())
       return traced(TRACE.get, this.#trace('get', [key]), () => this.get<T>(key, options));
-    if (options === undefined && this.#ns === undefined && typeof key === 'string') {
+    if (options === undefined && this.#ns === undefined && typeof key === 'string' && !maybeScoped(key)) {
       const e = this.#freshL1Hit(key);
       if (e !== undefined) return this.#hit<T>(e);
       if (this.#l1Lacks(key)) return this.#fromL2<T>(key, undefined);
@@ -226,7 +245,8 @@ export class Cache {
       options === undefined &&
       this.#ns === undefined &&
       typeof key === 'string' &&
-      typeof loader === 'function'
+      typeof loader === 'function' &&
+      !maybeScoped(key)
     ) {
       const e = this.#freshL1Hit(key);
       if (e !== undefined) {
@@ -656,6 +676,11 @@ export class Cache {
     if (!isWellFormed(key)) {
       throw new InvalidKeyError(
         `Expected a key of well-formed UTF-16 (no lone surrogate: Redis would store it as U+FFFD and alias it), got ${describe(key)}`,
+      );
+    }
+    if (maybeScoped(key) && looksScoped(key)) {
+      throw new InvalidKeyError(
+        `Expected a key that does not start like a namespace's key (<name>@<digits>:), got ${describe(key)}: that shape is reserved for cache.namespace(name) keys`,
       );
     }
     if (this.#core.closed) throw new ClosedError('cache');
