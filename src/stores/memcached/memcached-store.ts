@@ -182,13 +182,21 @@ export class MemcachedStore implements Store {
     if (this.#ownsClient) await this.client.close();
   }
 
-  /** The memcached key of `key`: the key itself, or `key\0<generation>...` under cleared prefixes. */
+  /**
+   * The memcached key of `key`: the key itself, or `key\0<generation>...` under cleared prefixes. There a
+   * NUL of the key itself is doubled, so no key can spell another key's generation suffix (a generation
+   * never starts with NUL): the mapping stays one-to-one.
+   */
   #wire(key: string): string {
     const cleared = this.#cleared;
     if (cleared.length === 0) return key;
-    let wire = key;
-    for (const c of cleared) if (key.startsWith(c.prefix)) wire += `\0${c.generation}`;
-    return wire;
+    let wire: string | undefined;
+    for (const c of cleared) {
+      if (!key.startsWith(c.prefix)) continue;
+      wire ??= key.includes('\0') ? key.replaceAll('\0', '\0\0') : key;
+      wire += `\0${c.generation}`;
+    }
+    return wire ?? key;
   }
 
   /** Runs `fn` at once, or after the first registry load (later refreshes run in the background). */

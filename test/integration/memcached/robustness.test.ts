@@ -295,4 +295,13 @@ describe('MemcachedStore clear(prefix) across processes', () => {
     await a.close();
     await b.close();
   });
+
+  it('keys holding NUL stay distinct under a cleared prefix (the generation suffix cannot be spelled)', async () => {
+    const store = new MemcachedStore({ host: server.host, port: server.port });
+    await store.clear('nul:');
+    const keys = ['nul:a', 'nul:a\0', 'nul:a\0\0', 'nul:\0a', 'nul:a\0b'];
+    for (const [i, key] of keys.entries()) await store.set(key, Buffer.from(String(i)));
+    for (const [i, key] of keys.entries()) expect((await store.get(key))?.toString()).toBe(String(i));
+    await store.close();
+  });
 });
