@@ -110,7 +110,7 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 /** The y ticks of a panel; the first and last are its domain. */
-export function panelTicks(panel: ChartPanel): number[] {
+function panelTicks(panel: ChartPanel): number[] {
   const log = panel.scale === 'log';
   const ys = panel.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y) => usable(y, log));
   if (log) {
@@ -169,7 +169,7 @@ function text(x: number, y: number, content: string, attrs = ''): string {
 }
 
 /** The x domain: the spec's bounds, else the extent of every point, band and marker. */
-export function xDomain(spec: ChartSpec): [number, number] {
+function xDomain(spec: ChartSpec): [number, number] {
   const xs = [
     ...spec.panels.flatMap((p) => p.series.flatMap((s) => s.points.map(([x]) => x))),
     ...(spec.bands ?? []).flatMap((b) => [b.from, b.to]),
@@ -181,7 +181,7 @@ export function xDomain(spec: ChartSpec): [number, number] {
 }
 
 /** Path data of a series: one `M…L…` run per segment; points of a one-point segment are returned apart. */
-export function seriesPath(
+function seriesPath(
   points: ChartSeries['points'],
   x: (v: number) => number,
   y: (v: number) => number,
