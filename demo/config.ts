@@ -19,15 +19,22 @@ export interface DemoConfig {
   grace: number;
   softTimeout: number;
   hardTimeout: number;
+  /** Port of the live dashboard on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  /** Folder the picture (`demo.svg`) is written to. */
+  outDir: string;
 }
 
 const USAGE = `Usage: npm run demo -- [--quick] [--clients N] [--requests N] [--baseline N] [--rate N] [--seed N]
+                        [--port N] [--out DIR]
   --quick        a small run for tests (a few seconds after start-up), also DEMO_QUICK=1
   --clients N    concurrent simulated clients, 1..1000 (default 100; quick 50)
   --requests N   requests through the cache (default 40000; quick 8000)
   --baseline N   requests of the same stream replayed without a cache (default: all)
   --rate N       requests per second the clients are paced at (default 5000; quick 4000)
-  --seed N       seed of the key stream (default 42)`;
+  --seed N       seed of the key stream (default 42)
+  --port N       port of the live dashboard on 127.0.0.1 (default 0: a free port)
+  --out DIR      folder the picture demo.svg is written to (default demo-output)`;
 
 /** Thrown for a bad command line; main prints the usage and exits with 2. */
 export class UsageError extends Error {
@@ -35,10 +42,12 @@ export class UsageError extends Error {
   readonly usage = USAGE;
 }
 
-function positiveInt(flag: string, raw: string | undefined, max: number): number {
+function integerIn(flag: string, raw: string | undefined, min: number, max: number): number {
   const n = Number(raw);
-  if (raw === undefined || !Number.isInteger(n) || n <= 0 || n > max) {
-    throw new UsageError(`Expected \`${flag}\` to be an integer in 1..${max}, got ${JSON.stringify(raw)}`);
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `Expected \`${flag}\` to be an integer in ${min}..${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return n;
 }
@@ -49,15 +58,19 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): De
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick' || arg === '--help' || arg === '-h') flags.set(arg, undefined);
-    else if (['--clients', '--requests', '--baseline', '--rate', '--seed'].includes(arg)) {
+    else if (['--clients', '--requests', '--baseline', '--rate', '--seed', '--port', '--out'].includes(arg)) {
       flags.set(arg, argv[++i]);
     } else throw new UsageError(`Unknown argument ${JSON.stringify(arg)}`);
   }
   if (flags.has('--help') || flags.has('-h')) throw new UsageError('');
   const quick = flags.has('--quick') || env.DEMO_QUICK === '1';
   const get = (flag: string, fallback: number, max: number): number =>
-    flags.has(flag) ? positiveInt(flag, flags.get(flag), max) : fallback;
+    flags.has(flag) ? integerIn(flag, flags.get(flag), 1, max) : fallback;
   const requests = get('--requests', quick ? 8_000 : 40_000, 10_000_000);
+  const outDir = flags.has('--out') ? flags.get('--out') : 'demo-output';
+  if (outDir === undefined || outDir === '' || outDir.startsWith('--')) {
+    throw new UsageError(`Expected \`--out\` to be a folder, got ${JSON.stringify(outDir)}`);
+  }
   return {
     quick,
     products: 10_000,
@@ -74,5 +87,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): De
     grace: 3_600_000,
     softTimeout: 50,
     hardTimeout: 1_000,
+    port: flags.has('--port') ? integerIn('--port', flags.get('--port'), 0, 65_535) : 0,
+    outDir,
   };
 }

@@ -5,72 +5,28 @@
  * stream, a price update made visible by tag invalidation, stale values served while the database is
  * slow and then down, and the same traffic without a cache. Exits with 1 if an invariant fails.
  */
-import { Cache, type CacheStats } from 'stratacache';
+import { Cache } from 'stratacache';
 import { CatalogDatabase, DatabaseDownError, type Product } from './catalog-database.js';
 import { type DemoConfig, parseConfig, UsageError } from './config.js';
+import { serveDashboard } from './dashboard-server.js';
+import { writeDemoChart } from './demo-chart.js';
 import { FastForwardClock } from './fast-forward-clock.js';
-import { duration, int, literal, ms, percent, price, table, times, wrap } from './format.js';
+import { duration, int, ms, percent, table, times, wrap } from './format.js';
+import { setupLines } from './intro.js';
+import { type Check, hitRatio, latenciesIn, type Snapshot, snapshot } from './measures.js';
+import { PriceChange } from './price-change.js';
 import { ProgressBar } from './progress-bar.js';
-import { type Phase, quantile, runTraffic, type TrafficResult } from './traffic.js';
+import { StatsSampler } from './timeline.js';
+import { type Phase, quantile, runTraffic } from './traffic.js';
 import { zipfProductStream } from './zipf.js';
-
-interface Snapshot {
-  stats: CacheStats;
-  queries: number;
-  refused: number;
-}
-
-interface PriceUpdate {
-  id: number;
-  oldCents: number;
-  newCents: number;
-  /** What the cache answered after the UPDATE, before the invalidation. */
-  cachedBeforeInvalidation: number | undefined;
-  /** What the first read after `invalidateTags` returned. */
-  firstReadAfter: number;
-  invalidatedAt: number;
-  readsAfter: number;
-  oldPriceReadsAfter: number;
-}
-
-interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
 
 const out = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function snapshot(cache: Cache, db: CatalogDatabase): Snapshot {
-  return { stats: cache.stats(), queries: db.queries, refused: db.refused };
-}
-
-/** Latencies of the requests whose phase is in `phases`. */
-function latenciesIn(result: TrafficResult, phases: readonly number[]): Float64Array {
-  const picked: number[] = [];
-  for (let i = 0; i < result.latencies.length; i++)
-    if (phases.includes(result.phaseOf[i]!)) picked.push(result.latencies[i]!);
-  return Float64Array.from(picked);
-}
-
-function hitRatio(from: CacheStats, to: CacheStats): number {
-  const hits = to.hits - from.hits;
-  return hits / Math.max(1, hits + to.misses - from.misses);
-}
-
+/** Builds the cache, serves its live dashboard for the whole run, runs the demo, then closes the server. */
 async function main(config: DemoConfig): Promise<number> {
-  const checks: Check[] = [];
   out('stratacache demo: a product catalog in Postgres, read through an in-process cache');
-  out();
-
-  // ── set-up ──────────────────────────────────────────────────────────────────────────────────────
-  const bootStart = performance.now();
-  const db = await CatalogDatabase.open(config.products, config.slowMs);
-  const rows = await db.count();
-  const bootSeconds = ((performance.now() - bootStart) / 1000).toFixed(1);
-  const { ids, byPopularity } = zipfProductStream(config.requests, config.products, config.zipf, config.seed);
   const clock = new FastForwardClock();
   const cache = new Cache({
     l1: { maxEntries: config.products },
@@ -81,31 +37,26 @@ async function main(config: DemoConfig): Promise<number> {
     timeouts: { soft: config.softTimeout, hard: config.hardTimeout },
     clock,
   });
-  out(
-    `   database  embedded Postgres (PGlite), ${int(rows)} products seeded with generate_series (${bootSeconds} s)`,
-  );
-  out(
-    `   clients   ${config.clients} concurrent loops, ${int(config.requests)} reads paced at ${int(config.rate)}/s,`,
-  );
-  out(
-    `             product ids from a Zipf(${config.zipf}) law, seed ${config.seed} (the same stream every run)`,
-  );
+  const dashboard = await serveDashboard(cache, config.port);
+  out(`Dashboard: ${dashboard.url} (live while the demo runs)`);
+  out();
+  try {
+    return await run(config, cache, clock);
+  } finally {
+    await dashboard.close();
+  }
+}
+
+async function run(config: DemoConfig, cache: Cache, clock: FastForwardClock): Promise<number> {
+  const checks: Check[] = [];
   const c = config;
-  out(
-    [
-      '   cache     new Cache({',
-      `               l1: { maxEntries: ${literal(c.products)} },`,
-      `               ttl: ${literal(c.ttl)},                   // ${duration(c.ttl)} fresh,`,
-      `               staleWhileRevalidate: ${literal(c.staleWhileRevalidate)},   // then ${duration(c.staleWhileRevalidate)} served at once while refreshed,`,
-      `               grace: ${literal(c.grace)},               // and up to ${duration(c.grace)} as a fallback if the database fails`,
-      '               earlyRefresh: { beta: 1 },      // XFetch: hot keys refresh before they expire',
-      `               timeouts: { soft: ${c.softTimeout}, hard: ${literal(c.hardTimeout)} }, // a load slower than ${c.softTimeout} ms serves the stale value`,
-      '             })',
-    ].join('\n'),
-  );
-  out(
-    `   read      cache.getOrSet(\`product:\${id}\`, () => SELECT … WHERE id = $1, { tags: [\`product:\${id}\`] })`,
-  );
+  // ── set-up ──────────────────────────────────────────────────────────────────────────────────────
+  const bootStart = performance.now();
+  const db = await CatalogDatabase.open(config.products, config.slowMs);
+  const rows = await db.count();
+  const bootSeconds = ((performance.now() - bootStart) / 1000).toFixed(1);
+  const { ids, byPopularity } = zipfProductStream(config.requests, config.products, config.zipf, config.seed);
+  for (const line of setupLines(config, rows, bootSeconds)) out(line);
   out();
 
   /** Products the cache holds a value of (a load succeeded; not evicted or invalidated since). */
@@ -192,30 +143,16 @@ async function main(config: DemoConfig): Promise<number> {
   ];
   const [STEADY, SLOW, DOWN, RECOVERED] = [1, 2, 3, 4] as const;
 
-  let update: PriceUpdate | undefined;
-  const changePrice = async (): Promise<void> => {
-    const id = hottest;
-    const before = await readProduct(id);
-    const newCents = before.priceCents + 500;
-    await db.updatePrice(id, newCents);
-    const cachedBeforeInvalidation = (await cache.get<Product>(`product:${id}`))?.priceCents;
-    await cache.invalidateTags([`product:${id}`]);
-    held.delete(id);
-    const invalidatedAt = performance.now();
-    const after = await readProduct(id);
-    update = {
-      id,
-      oldCents: before.priceCents,
-      newCents,
-      cachedBeforeInvalidation,
-      firstReadAfter: after.priceCents,
-      invalidatedAt,
-      readsAfter: 0,
-      oldPriceReadsAfter: 0,
-    };
-  };
-
+  const priceChange = new PriceChange(hottest, {
+    cache,
+    db,
+    read: readProduct,
+    forget: (id) => held.delete(id),
+  });
   let heldButFailed = 0;
+  // The picture's time series: the counters every 100 ms (the phase snapshots give its bands).
+  const sampler = new StatsSampler(cache, 100);
+  sampler.start();
   const cached = await runTraffic(
     {
       ids,
@@ -223,7 +160,7 @@ async function main(config: DemoConfig): Promise<number> {
       clients: config.clients,
       rate: config.rate,
       phases,
-      milestones: [{ at: Math.floor(n * 0.35), run: changePrice }],
+      milestones: [{ at: Math.floor(n * 0.35), run: () => priceChange.run() }],
       progress: new ProgressBar(n),
     },
     async (id, startedAt) => {
@@ -235,34 +172,16 @@ async function main(config: DemoConfig): Promise<number> {
         if (wasHeld) heldButFailed++;
         throw error;
       }
-      if (update !== undefined && id === update.id && startedAt > update.invalidatedAt) {
-        update.readsAfter++;
-        if (product.priceCents !== update.newCents) update.oldPriceReadsAfter++;
-      }
+      priceChange.observe(id, startedAt, product);
     },
   );
+  const samples = sampler.stop();
   // close() waits for background refreshes, so their queries are counted too.
   await cache.close();
   snapshots.push(snapshot(cache, db));
 
-  if (update === undefined) throw new Error('The price update did not run');
-  const u: PriceUpdate = update;
-  const before = u.cachedBeforeInvalidation === undefined ? 'nothing' : price(u.cachedBeforeInvalidation);
-  out(
-    `   Mid-run, product #${u.id} (the most popular) changed price in Postgres: ${price(u.oldCents)} → ${price(u.newCents)}`,
-  );
-  out(`   ├ right after the UPDATE the cache still answered ${before}: it cannot know by itself`);
-  out(`   ├ cache.invalidateTags(['product:${u.id}']) → the next read returned ${price(u.firstReadAfter)}`);
-  out(
-    `   └ ${int(u.readsAfter)} client reads of #${u.id} after that, ${int(u.oldPriceReadsAfter)} with the old price`,
-  );
-  checks.push({
-    name: 'price update visible after invalidateTags',
-    ok: u.firstReadAfter === u.newCents && u.oldPriceReadsAfter === 0,
-    detail:
-      `next read ${price(u.firstReadAfter)} (expected ${price(u.newCents)}); ` +
-      `${int(u.oldPriceReadsAfter)} of ${int(u.readsAfter)} later reads had the old price`,
-  });
+  for (const line of priceChange.lines()) out(line);
+  checks.push(priceChange.check());
   out();
 
   // ── 3. the same traffic without a cache ─────────────────────────────────────────────────────────
@@ -378,7 +297,7 @@ async function main(config: DemoConfig): Promise<number> {
         ['loader calls saved by coalescing', '—', int(burstJoined + coalesced)],
         ['stale served while slow or down', '—', `${int(stale.total)} (${staleReasons})`],
         ['failed requests while down', `${int(downRequests)} (all) †`, int(failedDown)],
-        ['price update seen after invalidateTags', '—', u.oldPriceReadsAfter === 0 ? 'yes, at once' : 'NO'],
+        ['price update seen after invalidateTags', '—', priceChange.seenAtOnce ? 'yes, at once' : 'NO'],
       ],
     ),
   );
@@ -430,11 +349,26 @@ async function main(config: DemoConfig): Promise<number> {
     ok: baselineQueries === nb && baseline.failures.length === 0,
     detail: `${int(baselineQueries)} queries for ${int(nb)} requests, ${baseline.failures.length} failures`,
   });
+  const invalidatedAt = priceChange.invalidatedAt;
+  const picture = writeDemoChart(config.outDir, {
+    subtitle:
+      `${int(n)} requests from ${c.clients} clients paced at ${int(c.rate)}/s, Zipf(${c.zipf}), seed ${c.seed}; ` +
+      `memory tier + PGlite; hit ratio ${percent(hitRatio(first.stats, last.stats))} over the run`,
+    samples,
+    phases: phases.map((p, i) => ({ name: p.name, start: snapshots[i]!, end: snapshots[i + 1]! })),
+    t0: first.at,
+    markers:
+      invalidatedAt === undefined
+        ? []
+        : [{ at: invalidatedAt, label: `price change of #${hottest} + invalidateTags` }],
+  });
+
   out('Checks');
-  for (const c of checks) out(`   ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`);
-  const failed = checks.filter((c) => !c.ok).length;
+  for (const check of checks) out(`   ${check.ok ? '✓' : '✗'} ${check.name}: ${check.detail}`);
+  const failed = checks.filter((check) => !check.ok).length;
   out();
   out(failed === 0 ? 'All checks passed.' : `${failed} check(s) FAILED.`);
+  out(`Picture: ${picture} (hit ratio, requests/s by outcome, get/load latency per phase)`);
   return failed === 0 ? 0 : 1;
 }
 
