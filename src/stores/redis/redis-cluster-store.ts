@@ -1,13 +1,9 @@
 import { createCluster } from '@redis/client';
 import { InvalidOptionError } from '../../errors.js';
 import { describe } from '../../internal/asserts.js';
+import { ClusterTransport, type RedisClusterLike } from './cluster-transport.js';
 import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
-import {
-  ClusterTransport,
-  type ConnectionSettings,
-  type RedisClusterLike,
-  reconnectStrategy,
-} from './redis-transport.js';
+import { type ConnectionSettings, reconnectStrategy } from './redis-transport.js';
 
 /**
  * How a {@link RedisClusterStore} reaches its cluster: seed nodes (the store owns the client) or a cluster
