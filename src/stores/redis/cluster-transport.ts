@@ -118,6 +118,11 @@ export class ClusterTransport implements RedisTransport {
     return this.#cluster.slots?.[keySlot(key)]?.master.address;
   }
 
+  /** The `host:port` of every master in the client's current slot map. */
+  nodes(): string[] {
+    return this.#cluster.masters.map((m) => m.address ?? `${m.host}:${m.port}`);
+  }
+
   async masters(): Promise<NodeSender[]> {
     const clients = await Promise.all(this.#cluster.masters.map((m) => this.#cluster.nodeClient(m as never)));
     return clients.map((c) => (args, options) => c.sendCommand(args, options));

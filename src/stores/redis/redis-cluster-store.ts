@@ -48,6 +48,11 @@ export class RedisClusterStore extends RedisStoreBase {
     if (typeof key !== 'string') return undefined;
     return this.#transport.nodeFor(this.#prefix === '' ? key : this.#prefix + key);
   }
+
+  /** The `host:port` of every master in the client's slot map: the servers {@link nodeFor} can name. */
+  nodes(): string[] {
+    return this.#transport.nodes();
+  }
 }
 
 /** The transport of `connection`: over your cluster client, or over one the store creates and owns. */

@@ -111,6 +111,9 @@ describe('Cache over a 6-node Redis Cluster when a master with a replica is SIGK
       // The dead master's keys now map to the promoted replica, whose breaker is closed.
       for (const k of onVictim) expect(store.nodeFor(PREFIX + k)).toBe(promoted);
       expect(breakers[promoted]).toBe(false);
+      // The dead master's open breaker went with it: nothing reports L2 as cut any more.
+      expect(breakers[victimAddress]).toBeUndefined();
+      expect(cache.stats().l2CircuitOpen).toBe(false);
     } finally {
       await watch.close();
       await cache.close();
