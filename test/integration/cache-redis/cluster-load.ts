@@ -58,6 +58,13 @@ export function startLoad(
   };
 }
 
+/** The longest call (ms); a loop, as a spread of 100k+ calls would overflow the stack. */
+export function worstMs(calls: readonly CallRecord[]): number {
+  let worst = 0;
+  for (const c of calls) if (c.ms > worst) worst = c.ms;
+  return worst;
+}
+
 /** A node of `CLUSTER NODES`: its id, port, role, the id of its master (replicas) and its slot ranges. */
 export interface ClusterNode {
   readonly id: string;
