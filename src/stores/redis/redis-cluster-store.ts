@@ -20,7 +20,8 @@ export type RedisClusterStoreConnection =
  * slot, `clear` and `scan` run SCAN on every master, and the lock keeps its lock and fence keys in the
  * value key's slot (a `{tag}` chosen for that slot) so its scripts stay atomic. With `{ rootNodes }` the
  * store discovers the topology (retrying until it works) with fail-fast node connections; with
- * `{ client }` it borrows yours.
+ * `{ client }` it borrows yours. After a failover or a resharding the slot map is refreshed on a
+ * connection error, `MOVED` or `CLUSTERDOWN` (bounded: one refresh in flight, one per 100 ms).
  *
  * @example
  * const store = new RedisClusterStore({ rootNodes: [{ url: 'redis://10.0.0.1:7000' }] });
