@@ -27,6 +27,12 @@ export interface Store {
    * every L2 call: it must be cheap and should not allocate.
    */
   nodeFor?(key: string): string | undefined;
+  /**
+   * Optional, with `nodeFor`: every server `nodeFor` can name now. When a failover or a resharding names a
+   * new server, the `Cache` drops the breakers of servers no longer listed (an open one would otherwise be
+   * reported open for good, no call reaching it again).
+   */
+  nodes?(): readonly string[];
 
   /** The bytes under `key`, or `undefined` when absent or expired. */
   get(key: string): Promise<Uint8Array | undefined>;

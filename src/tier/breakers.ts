@@ -60,10 +60,18 @@ export class Breakers {
     if (node === undefined) return this.default;
     const known = this.#byNode.get(node);
     if (known !== undefined) return known;
+    this.#dropGone();
     if (this.#byNode.size >= MAX_NODE_BREAKERS && !this.#evictClosed()) return this.default;
     const breaker = new CircuitBreaker(this.#options, this.#clock);
     this.#byNode.set(node, breaker);
     return breaker;
+  }
+
+  /** On a server new to the breakers: drops those of servers the store no longer names (a failed-over master). */
+  #dropGone(): void {
+    if (this.#store.nodes === undefined || this.#byNode.size === 0) return;
+    const live = new Set(this.#store.nodes());
+    for (const node of this.#byNode.keys()) if (!live.has(node)) this.#byNode.delete(node);
   }
 
   /** Drops the oldest closed per-node breaker; false when every one is open. */

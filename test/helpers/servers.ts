@@ -214,18 +214,25 @@ function handle(
   return h;
 }
 
-/** A 3-master Redis Cluster on free loopback ports (bus ports are port + 10000). */
+/**
+ * A Redis Cluster on free loopback ports (bus ports are port + 10000): 3 masters by default, with
+ * `replicas` replicas each (`nodes` lists masters first as `redis-cli --cluster create` assigns them).
+ */
 export interface ClusterHandle {
   readonly nodes: ServerHandle[];
   readonly rootNodes: Array<{ url: string }>;
   stop(): Promise<void>;
 }
 
-export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
+export async function startRedisCluster(
+  masters = 3,
+  opts: { replicas?: number; nodeTimeoutMs?: number } = {},
+): Promise<ClusterHandle> {
   requireBinary('redis-cli', 'redis-tools');
+  const replicas = opts.replicas ?? 0;
   const nodes: ServerHandle[] = [];
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort(10_000);
       nodes.push(
         await startRedis({
@@ -236,7 +243,7 @@ export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
             '--cluster-config-file',
             `nodes-${port}.conf`,
             '--cluster-node-timeout',
-            '5000',
+            String(opts.nodeTimeoutMs ?? 5000),
           ],
         }),
       );
@@ -246,7 +253,7 @@ export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
       'create',
       ...nodes.map((n) => `127.0.0.1:${n.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     const deadline = Date.now() + 20_000;

@@ -34,6 +34,7 @@ export {
   RedisStreamJournal,
   type RedisStreamJournalOptions,
 } from '../../strategies/write-behind/redis-stream-journal.js';
+export type { RedisClusterLike } from './cluster-transport.js';
 export type { IoredisLike } from './ioredis-transport.js';
 export type { RedisBus, RedisBusStats } from './redis-bus.js';
 export { RedisClusterStore, type RedisClusterStoreConnection } from './redis-cluster-store.js';
@@ -41,5 +42,5 @@ export type { RedisLock } from './redis-lock.js';
 export { RedisSentinelStore, type RedisSentinelStoreConnection } from './redis-sentinel-store.js';
 export { RedisStore, type RedisStoreConnection } from './redis-store.js';
 export type { RedisStoreBase, RedisStoreOptions, RedisStoreStats } from './redis-store-base.js';
-export type { RedisClientLike, RedisClusterLike } from './redis-transport.js';
+export type { RedisClientLike } from './redis-transport.js';
 export type { RedisNodeAddress } from './sentinel-discovery.js';

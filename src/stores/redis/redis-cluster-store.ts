@@ -1,13 +1,9 @@
 import { createCluster } from '@redis/client';
 import { InvalidOptionError } from '../../errors.js';
 import { describe } from '../../internal/asserts.js';
+import { ClusterTransport, type RedisClusterLike } from './cluster-transport.js';
 import { RedisStoreBase, type RedisStoreOptions, resolveRedisOptions } from './redis-store-base.js';
-import {
-  ClusterTransport,
-  type ConnectionSettings,
-  type RedisClusterLike,
-  reconnectStrategy,
-} from './redis-transport.js';
+import { type ConnectionSettings, reconnectStrategy } from './redis-transport.js';
 
 /**
  * How a {@link RedisClusterStore} reaches its cluster: seed nodes (the store owns the client) or a cluster
@@ -24,7 +20,8 @@ export type RedisClusterStoreConnection =
  * slot, `clear` and `scan` run SCAN on every master, and the lock keeps its lock and fence keys in the
  * value key's slot (a `{tag}` chosen for that slot) so its scripts stay atomic. With `{ rootNodes }` the
  * store discovers the topology (retrying until it works) with fail-fast node connections; with
- * `{ client }` it borrows yours.
+ * `{ client }` it borrows yours. After a failover or a resharding the slot map is refreshed on a
+ * connection error, `MOVED` or `CLUSTERDOWN` (bounded: one refresh in flight, one per 100 ms).
  *
  * @example
  * const store = new RedisClusterStore({ rootNodes: [{ url: 'redis://10.0.0.1:7000' }] });
@@ -51,6 +48,11 @@ export class RedisClusterStore extends RedisStoreBase {
   nodeFor(key: string): string | undefined {
     if (typeof key !== 'string') return undefined;
     return this.#transport.nodeFor(this.#prefix === '' ? key : this.#prefix + key);
+  }
+
+  /** The `host:port` of every master in the client's slot map: the servers {@link nodeFor} can name. */
+  nodes(): string[] {
+    return this.#transport.nodes();
   }
 }
 

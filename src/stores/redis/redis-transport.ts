@@ -4,10 +4,9 @@
  */
 import { ErrorReply, RESP_TYPES, type RedisArgument } from '@redis/client';
 import { isCacheError, StoreError, StoreReplyError } from '../../errors.js';
-import { keySlot } from './cluster-slot.js';
 
 /** The node-redis command options the stores pass (a subset of `CommandOptions`). */
-interface CommandOptionsLike {
+export interface CommandOptionsLike {
   typeMapping?: Record<number, unknown>;
 }
 
@@ -19,31 +18,6 @@ export interface RedisClientLike {
   sendCommand(args: readonly RedisArgument[], options?: CommandOptionsLike): Promise<unknown>;
   duplicate(): RedisClientLike;
   subscribe(channels: string, listener: (message: string, channel: string) => void): Promise<void>;
-  close(): Promise<void>;
-  destroy(): void;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-  off(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-
-/** A master node of a cluster as node-redis lists it. */
-export interface RedisClusterNodeLike {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** The parts of a node-redis v5+ cluster client (`createCluster()`) the stores use. */
-export interface RedisClusterLike {
-  connect(): Promise<unknown>;
-  sendCommand(
-    firstKey: RedisArgument | undefined,
-    isReadonly: boolean | undefined,
-    args: readonly RedisArgument[],
-    options?: CommandOptionsLike,
-  ): Promise<unknown>;
-  readonly masters: readonly RedisClusterNodeLike[];
-  /** The shard of each slot (empty until the topology is known); the master's `address` is `host:port`. */
-  readonly slots?: ReadonlyArray<{ readonly master: { readonly address: string } } | undefined>;
-  nodeClient(node: never): Promise<RedisClientLike>;
   close(): Promise<void>;
   destroy(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -290,101 +264,5 @@ export class ClientTransport implements RedisTransport {
       clearTimeout(timer);
     }
     client.destroy();
-  }
-}
-
-/** A Redis Cluster client, owned or borrowed; commands are routed by the slot of their first key. */
-export class ClusterTransport implements RedisTransport {
-  readonly clustered = true;
-  readonly redialSubscribers = true;
-  readonly recycles = 0;
-  firstReady: Promise<void> | undefined;
-  readonly #cluster: RedisClusterLike;
-  readonly #owned: boolean;
-  readonly #settings: ConnectionSettings;
-  readonly #onError: (err: unknown) => void;
-  readonly #errorListener: Listener;
-  #retry: NodeJS.Timeout | undefined;
-  #closed = false;
-
-  constructor(
-    cluster: RedisClusterLike,
-    owned: boolean,
-    connected: boolean,
-    settings: ConnectionSettings,
-    onError: (err: unknown) => void,
-  ) {
-    this.#cluster = cluster;
-    this.#owned = owned;
-    this.#settings = settings;
-    this.#onError = onError;
-    this.#errorListener = (err: unknown) => onError(err);
-    cluster.on('error', this.#errorListener);
-    this.firstReady = connected ? undefined : new Promise<void>((resolve) => this.#connect(resolve, 0));
-  }
-
-  /** Discovers the topology, retrying with capped backoff until it works or the store closes. */
-  #connect(resolve: () => void, attempt: number): void {
-    this.#cluster.connect().then(
-      () => {
-        this.firstReady = undefined;
-        resolve();
-      },
-      (err: unknown) => {
-        if (this.#closed) return;
-        this.#onError(err);
-        this.#retry = setTimeout(
-          () => this.#connect(resolve, attempt + 1),
-          reconnectStrategy(this.#settings.maxReconnectDelayMs)(attempt),
-        );
-        this.#retry.unref();
-      },
-    );
-  }
-
-  send(
-    key: RedisArgument | undefined,
-    readonly: boolean,
-    args: readonly RedisArgument[],
-    options?: CommandOptionsLike,
-  ): Promise<unknown> {
-    return this.#cluster.sendCommand(key, readonly, args, options);
-  }
-
-  /** The address of the master serving `key`'s slot in the client's current slot map, if known. */
-  nodeFor(key: string): string | undefined {
-    return this.#cluster.slots?.[keySlot(key)]?.master.address;
-  }
-
-  async masters(): Promise<NodeSender[]> {
-    const clients = await Promise.all(this.#cluster.masters.map((m) => this.#cluster.nodeClient(m as never)));
-    return clients.map((c) => (args, options) => c.sendCommand(args, options));
-  }
-
-  async subscriber(attempt: number): Promise<RedisClientLike> {
-    const masters = this.#cluster.masters;
-    if (masters.length === 0) throw new StoreError('Redis Cluster has no known master');
-    const node = masters[attempt % masters.length]!;
-    return (await this.#cluster.nodeClient(node as never)).duplicate();
-  }
-
-  recycle(): void {
-    // Node connections of a cluster reconnect by themselves; a blackholed node is bounded by the
-    // per-command timeout only (the cluster client offers no way to drop one node's socket).
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#retry);
-    if (!this.#owned) {
-      this.#cluster.off('error', this.#errorListener);
-      return;
-    }
-    try {
-      await this.#cluster.close();
-    } catch {
-      this.#cluster.destroy();
-    }
   }
 }

@@ -70,6 +70,21 @@ describe('Breakers', () => {
     expect(Object.keys(breakers.openByNode())).toHaveLength(MAX_NODE_BREAKERS);
     expect(breakers.openByNode()[ids[5]!]).toBeUndefined();
   });
+
+  it('drops the breaker of a server the store no longer names once a new one appears (a failover)', () => {
+    const store = new TwoNodeStore();
+    let names = ['A', 'B'];
+    const failedOver = Object.assign(store, { nodes: () => names });
+    const breakers = new Breakers(failedOver, options, new ManualClock());
+    breakers.forKey('B-1').success();
+    failTwice(breakers, 'A-1');
+    expect(breakers.anyOpen).toBe(true);
+    // A's replica C took over its keys: A is gone from the store's servers.
+    names = ['C', 'B'];
+    expect(breakers.forKey('C-1').allow()).toBe(true);
+    expect(breakers.openByNode()).toEqual({ B: false, C: false });
+    expect(breakers.anyOpen).toBe(false);
+  });
 });
 
 describe('Cache with a store that names its nodes', () => {

@@ -1,0 +1,121 @@
+/**
+ * getOrSet load and Cluster topology reads shared by the Cluster failover and resharding tests.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Cache } from '../../../src/cache.js';
+import { SLOT_COUNT } from '../../../src/stores/redis/cluster-slot.js';
+
+export const run = promisify(execFile);
+
+/** One getOrSet call: when it started (ms, `performance.now()`), how long it took, and how it ended. */
+export interface CallRecord {
+  readonly key: string;
+  readonly at: number;
+  readonly ms: number;
+  /** The loader did not run: L2 answered (the tests run without L1). */
+  readonly hit: boolean;
+  readonly failed: boolean;
+}
+
+/**
+ * `workers` loops of getOrSet over `keys` until `stop()`, which resolves every call made. Each worker
+ * yields to the event loop between calls, as requests arriving from sockets do: a call the breaker refuses
+ * settles without I/O, and loops of those alone would starve every timer.
+ */
+export function startLoad(
+  cache: Cache,
+  keys: readonly string[],
+  workers = 16,
+): { stop(): Promise<CallRecord[]> } {
+  const calls: CallRecord[] = [];
+  let running = true;
+  const worker = async (offset: number): Promise<void> => {
+    for (let i = offset; running; i += workers) {
+      const key = keys[i % keys.length]!;
+      let loaded = false;
+      let failed = false;
+      const at = performance.now();
+      try {
+        await cache.getOrSet(key, async () => {
+          loaded = true;
+          return `v:${key}`;
+        });
+      } catch {
+        failed = true;
+      }
+      calls.push({ key, at, ms: performance.now() - at, hit: !loaded && !failed, failed });
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const done = Promise.all(Array.from({ length: workers }, (_, i) => worker(i)));
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return calls;
+    },
+  };
+}
+
+/** The longest call (ms); a loop, as a spread of 100k+ calls would overflow the stack. */
+export function worstMs(calls: readonly CallRecord[]): number {
+  let worst = 0;
+  for (const c of calls) if (c.ms > worst) worst = c.ms;
+  return worst;
+}
+
+/** A node of `CLUSTER NODES`: its id, port, role, the id of its master (replicas) and its slot ranges. */
+export interface ClusterNode {
+  readonly id: string;
+  readonly port: number;
+  readonly master: boolean;
+  readonly failed: boolean;
+  readonly masterId: string | undefined;
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+}
+
+/** `CLUSTER NODES` as seen by the node on `port`. */
+export async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'CLUSTER', 'NODES']);
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id, addr, flags, masterId, , , , , ...slots] = line.trim().split(' ');
+      const ranges = slots
+        .filter((s) => !s.startsWith('['))
+        .map((s) => {
+          const [a, b] = s.split('-').map(Number);
+          return [a!, b ?? a!] as const;
+        });
+      return {
+        id: id!,
+        port: Number(addr!.split('@')[0]!.split(':')[1]),
+        master: flags!.split(',').includes('master'),
+        failed: flags!.split(',').includes('fail'),
+        masterId: masterId === '-' ? undefined : masterId,
+        ranges,
+      };
+    });
+}
+
+/** The port of the master owning each slot, as the node on `port` sees it (-1 where none). */
+export async function slotOwners(port: number): Promise<number[]> {
+  const owners = new Array<number>(SLOT_COUNT).fill(-1);
+  for (const node of await clusterNodes(port)) {
+    if (!node.master || node.failed) continue;
+    for (const [a, b] of node.ranges) for (let s = a; s <= b; s++) owners[s] = node.port;
+  }
+  return owners;
+}
+
+/** Polls `check` every `everyMs` until it holds; the time (`performance.now()`) it first held. */
+export async function until(check: () => Promise<boolean>, timeoutMs: number, everyMs = 10): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return performance.now();
+    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
