@@ -16,10 +16,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Rejects when `p` has not settled within `ms` (a hang fails the test instead of stalling it). */
 export function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms),
-    ),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
 }
