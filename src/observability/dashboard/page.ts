@@ -149,7 +149,7 @@ es.onmessage = (m) => {
     if (wbT.length > MAX) for (const a of [wbT, wbPending, wbLag]) a.shift();
     cWb.setData([wbT, wbPending, wbLag]);
     $('wb-queues').textContent = w.queues; $('wb-pending').textContent = w.pending; $('wb-dead').textContent = w.deadLettered;
-    $('wb-lag').textContent = fmtMs(w.lagMs); $('wb-retried').textContent = w.retried; $('wb-journal-errors').textContent = w.journalErrors;
+    $('wb-lag').textContent = w.lagMs + ' ms'; $('wb-retried').textContent = w.retried; $('wb-journal-errors').textContent = w.journalErrors;
   }
   $('updates').textContent = String(Number($('updates').textContent) + 1);
   if (s.fleet) {
@@ -157,7 +157,7 @@ es.onmessage = (m) => {
       const tr = document.createElement('tr');
       const wb = i.writeBehind;
       for (const v of [i.id, i.name || '-', i.host, i.pid, i.hits, i.misses, i.entries, i.breakerOpen ? 'open' : 'closed', nodesUp(i.nodes),
-        wb ? wb.pending : '-', wb ? wb.deadLettered : '-', wb ? fmtMs(wb.lagMs) : '-', Math.round(i.ageMs / 1000) + 's ago']) {
+        wb ? wb.pending : '-', wb ? wb.deadLettered : '-', wb ? wb.lagMs + ' ms' : '-', Math.round(i.ageMs / 1000) + 's ago']) {
         const td = document.createElement('td'); td.textContent = String(v); tr.append(td);
       }
       return tr;
