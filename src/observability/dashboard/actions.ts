@@ -111,7 +111,8 @@ async function run(
   name: string,
   req: IncomingMessage,
 ): Promise<number | undefined> {
-  const action = ACTIONS[name];
+  // Own keys only: `constructor` or `__proto__` name no action.
+  const action = Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
   if (action === undefined) {
     throw new ActionRequestError(
       404,
