@@ -78,6 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   dashboard?.close();
   readOnly?.close();
+  server?.closeAllConnections(); // fetch keeps its sockets alive in undici's pool
   await new Promise((r) => server?.close(r));
   await wb?.close();
   await cache?.close();
@@ -108,7 +109,9 @@ describe('dashboard over http', () => {
     const page = await fetch(url);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toContain('id="hit-ratio"');
-    expect((await fetch(`${url}uplot.js`)).status).toBe(200);
+    const uplot = await fetch(`${url}uplot.js`);
+    expect(uplot.status).toBe(200);
+    await uplot.arrayBuffer(); // an unread body holds its socket
     const res = await fetch(`${url}events`);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();
@@ -117,7 +120,9 @@ describe('dashboard over http', () => {
     const snapshot = JSON.parse(text.slice(text.indexOf('data: ') + 6));
     expect(snapshot).toMatchObject({ hits: cache.stats().hits, entries: cache.stats().entries });
     await reader.cancel();
-    expect((await fetch(`${url}nope`)).status).toBe(404);
+    const missing = await fetch(`${url}nope`);
+    expect(missing.status).toBe(404);
+    await missing.arrayBuffer();
   });
 });
 
