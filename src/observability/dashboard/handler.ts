@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import type { Cache, Store } from 'stratacache';
 import { InvalidOptionError } from 'stratacache';
 import { bucketUpperMs } from 'stratacache/metrics';
-import { DEFAULT_FLEET_PREFIX, readFleet } from '../fleet/heartbeat.js';
-import { PAGE } from './page.js';
+import {
+  DEFAULT_FLEET_PREFIX,
+  readFleet,
+  type WriteBehindSource,
+  writeBehindSources,
+} from '../fleet/heartbeat.js';
+import { type NodeHealth, nodeHealthOf, type WriteBehindSummary, writeBehindOf } from '../fleet/snapshot.js';
+import { type ActionTarget, type DashboardActionsOptions, resolveActions } from './actions.js';
+import { renderPage } from './page.js';
 
 /** Options of {@link dashboardHandler}. */
 export interface DashboardOptions {
@@ -16,7 +23,17 @@ export interface DashboardOptions {
   fleetStore?: Store;
   /** The heartbeat key prefix. @default '__sc_fleet:' */
   keyPrefix?: string;
+  /** Write-behind queues of this process: the page shows their depth, dead letters and lag. */
+  writeBehind?: WriteBehindSource | readonly WriteBehindSource[];
+  /**
+   * Enables the actions (`POST <mount>/actions/invalidate-tag`, `/invalidate-pattern`, `/clear-namespace`),
+   * each requiring `Authorization: Bearer <token>`. Without it the dashboard is read-only.
+   */
+  actions?: DashboardActionsOptions;
 }
+
+/** What the dashboard reads of the cache: `stats()`, and the invalidation methods when actions are enabled. */
+export type DashboardCache = Pick<Cache, 'stats'> & Partial<ActionTarget>;
 
 /** A `node:http` request handler (also an Express/Connect middleware: unknown paths go to `next`). */
 export interface DashboardHandler {
@@ -37,6 +54,10 @@ export interface DashboardSnapshot {
   bytes: number;
   evictions: number;
   l2CircuitOpen: boolean;
+  /** Per-server breakers of the L2, when its store names servers. */
+  nodes?: NodeHealth;
+  /** The `writeBehind` queues, added up; absent without any. */
+  writeBehind?: WriteBehindSummary;
   latency: Record<
     'get' | 'load',
     { p50: number; p90: number; p99: number; buckets: Array<[upperMs: number, count: number]> }
@@ -50,6 +71,9 @@ export interface DashboardSnapshot {
     misses: number;
     entries: number;
     breakerOpen: boolean;
+    /** Servers with a breaker, and how many of them are open. */
+    nodes?: { total: number; open: number };
+    writeBehind?: { pending: number; deadLettered: number; lagMs: number };
     ageMs: number;
   }>;
 }
@@ -68,8 +92,14 @@ function asset(file: string): () => string {
 const uplotJs = asset('uPlot.iife.min.js');
 const uplotCss = asset('uPlot.min.css');
 
-async function snapshot(cache: Pick<Cache, 'stats'>, options: DashboardOptions): Promise<DashboardSnapshot> {
+async function snapshot(
+  cache: Pick<Cache, 'stats'>,
+  options: DashboardOptions,
+  queues: readonly WriteBehindSource[],
+): Promise<DashboardSnapshot> {
   const s = cache.stats();
+  const nodes = nodeHealthOf(s.l2CircuitOpenByNode);
+  const writeBehind = writeBehindOf(queues.map((q) => q.stats()));
   const lat = (l: (typeof s.latency)['get']) => ({
     p50: l.p50,
     p90: l.p90,
@@ -87,6 +117,8 @@ async function snapshot(cache: Pick<Cache, 'stats'>, options: DashboardOptions):
     bytes: s.bytes,
     evictions: s.evictions,
     l2CircuitOpen: s.l2CircuitOpen,
+    ...(nodes === undefined ? {} : { nodes }),
+    ...(writeBehind === undefined ? {} : { writeBehind }),
     latency: { get: lat(s.latency.get), load: lat(s.latency.load) },
   };
   if (options.fleetStore !== undefined) {
@@ -103,6 +135,16 @@ async function snapshot(cache: Pick<Cache, 'stats'>, options: DashboardOptions):
         misses: i.counters.misses,
         entries: i.l1.entries,
         breakerOpen: i.breakerOpen,
+        ...(i.nodes === undefined ? {} : { nodes: { total: i.nodes.total, open: i.nodes.open } }),
+        ...(i.writeBehind === undefined
+          ? {}
+          : {
+              writeBehind: {
+                pending: i.writeBehind.pending,
+                deadLettered: i.writeBehind.deadLettered,
+                lagMs: i.writeBehind.lagMs,
+              },
+            }),
         ageMs: out.at - i.at,
       }));
     } catch {
@@ -112,32 +154,42 @@ async function snapshot(cache: Pick<Cache, 'stats'>, options: DashboardOptions):
   return out;
 }
 
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+}
+
 /**
- * A read-only dashboard of `cache`: `GET <mount>/` serves one page with live charts (hit ratio, requests/s
- * by outcome, get latency percentiles and histogram, L1 size, L2 errors and breaker, the fleet table),
- * `GET <mount>/events` streams a {@link DashboardSnapshot} every `intervalMs` as Server-Sent Events. Mount it
- * on its own path; it never shows keys or values. One timer serves every open page; it runs only while a
- * page is open and is unref'd.
+ * A dashboard of `cache`: `GET <mount>/` serves one page with live charts (hit ratio, requests/s by outcome,
+ * get latency percentiles and histogram, L1 size, L2 errors, breaker and node health, write-behind depth and
+ * lag, the fleet table), `GET <mount>/events` streams a {@link DashboardSnapshot} every `intervalMs` as
+ * Server-Sent Events. Mount it on its own path; it never shows keys or values. One timer serves every open
+ * page; it runs only while a page is open and is unref'd.
+ *
+ * **Read-only by default.** With `actions: { token }`, `POST <mount>/actions/<name>` with a JSON body
+ * invalidates a tag (`invalidate-tag`, `{"tag"}`), a glob (`invalidate-pattern`, `{"pattern"}`) or clears a
+ * namespace (`clear-namespace`, `{"namespace"}`) through the public Cache API; each request needs
+ * `Authorization: Bearer <token>` (401 without, 403 with another token), a body of at most 4 KB (413) of the
+ * expected shape (400). The page shows a form for them and the operator types the token there.
  *
  * @example
  * const dashboard = dashboardHandler(cache, { fleetStore: store });
  * http.createServer(dashboard).listen(9464, '127.0.0.1');
  */
-export function dashboardHandler(
-  cache: Pick<Cache, 'stats'>,
-  options: DashboardOptions = {},
-): DashboardHandler {
+export function dashboardHandler(cache: DashboardCache, options: DashboardOptions = {}): DashboardHandler {
   const intervalMs = options.intervalMs ?? 1000;
   if (typeof intervalMs !== 'number' || !(intervalMs >= 50 && intervalMs <= 60_000)) {
     throw new InvalidOptionError(
       `Expected \`intervalMs\` to be a number of ms between 50 and 60000, got ${String(intervalMs)}`,
     );
   }
+  const queues = writeBehindSources(options.writeBehind);
+  const actions = resolveActions(cache, options.actions);
+  const page = renderPage({ actions: actions !== undefined });
   const clients = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | undefined;
   let busy = false;
   const push = async (to: Iterable<ServerResponse>): Promise<void> => {
-    const data = `data: ${JSON.stringify(await snapshot(cache, options))}\n\n`;
+    const data = `data: ${JSON.stringify(await snapshot(cache, options, queues))}\n\n`;
     for (const res of to) res.write(data);
   };
   const tick = (): void => {
@@ -157,7 +209,14 @@ export function dashboardHandler(
 
   const handler = ((req, res, next) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const leaf = path.slice(path.lastIndexOf('/') + 1);
+    const cut = path.lastIndexOf('/');
+    const leaf = path.slice(cut + 1);
+    if (path.slice(0, cut).endsWith('/actions')) {
+      if (actions !== undefined) actions.handle(leaf, req, res);
+      else if (next !== undefined) next();
+      else notFound(res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -170,7 +229,7 @@ export function dashboardHandler(
       }
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-        .end(PAGE);
+        .end(page);
     } else if (leaf === 'uplot.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(uplotJs());
     } else if (leaf === 'uplot.css') {
@@ -191,7 +250,7 @@ export function dashboardHandler(
     } else if (next !== undefined) {
       next();
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      notFound(res);
     }
   }) as DashboardHandler;
   handler.close = () => {

@@ -1,9 +1,47 @@
 /**
  * The dashboard page: static HTML and a script that reads the SSE stream (`events`) and draws with uPlot
  * (served by the handler from the installed package, no CDN). Relative URLs, so it works under any mount path.
- * Values are never shown: the stream carries counters and sizes only.
+ * Values are never shown: the stream carries counters and sizes only. With `actions`, the page holds a form
+ * that posts to `actions/<name>` with the token the operator types (the page itself never holds it).
  */
-export const PAGE = `<!doctype html>
+export function renderPage(options: { actions: boolean }): string {
+  return options.actions ? PAGE.replace('<!--actions-->', ACTIONS_FORM) : PAGE;
+}
+
+const ACTIONS_FORM = `<h2>Actions</h2>
+<form id="actions">
+  <label>token <input id="action-token" type="password" autocomplete="off" required></label>
+  <select id="action-name">
+    <option value="invalidate-tag" data-field="tag">invalidate tag</option>
+    <option value="invalidate-pattern" data-field="pattern">invalidate pattern</option>
+    <option value="clear-namespace" data-field="namespace">clear namespace</option>
+  </select>
+  <input id="action-target" placeholder="tag, glob or namespace" required>
+  <button id="action-run" type="submit">run</button>
+  <output id="action-result"></output>
+</form>
+<script>
+$('actions').onsubmit = async (e) => {
+  e.preventDefault();
+  const sel = $('action-name');
+  const field = sel.selectedOptions[0].dataset.field;
+  $('action-result').textContent = '…';
+  try {
+    const r = await fetch('actions/' + sel.value, {
+      method: 'POST',
+      headers: { authorization: 'Bearer ' + $('action-token').value, 'content-type': 'application/json' },
+      body: JSON.stringify({ [field]: $('action-target').value }),
+    });
+    const body = await r.json();
+    $('action-result').textContent = r.ok ? 'done' + (body.removed === undefined ? '' : ' (' + body.removed + ' removed)') : r.status + ': ' + body.message;
+  } catch (err) {
+    $('action-result').textContent = 'failed: ' + err.message;
+  }
+};
+</script>
+`;
+
+const PAGE = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -17,6 +55,7 @@ export const PAGE = `<!doctype html>
   .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 1rem; margin-top: 1rem; }
   table { border-collapse: collapse; margin-top: 1rem; } td, th { border-bottom: 1px solid #eee; padding: .2rem .6rem; text-align: left; }
   #status.down { color: #b00; }
+  form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
 </style>
 </head>
 <body>
@@ -31,14 +70,27 @@ export const PAGE = `<!doctype html>
   <div class="tile">L1 bytes <b id="l1-bytes">–</b></div>
   <div class="tile">L2 errors <b id="l2-errors">–</b></div>
   <div class="tile">breaker <b id="breaker">–</b></div>
+  <div class="tile">L2 nodes <b id="l2-nodes">–</b></div>
   <div class="tile">updates <b id="updates">0</b></div>
 </div>
 <div class="charts">
   <div id="chart-ratio"></div><div id="chart-ops"></div><div id="chart-latency"></div><div id="chart-histogram"></div>
 </div>
+<section id="wb" hidden>
+<h2>Write-behind</h2>
+<div class="tiles">
+  <div class="tile">queues <b id="wb-queues">–</b></div>
+  <div class="tile">pending <b id="wb-pending">–</b></div>
+  <div class="tile">dead letters <b id="wb-dead">–</b></div>
+  <div class="tile">lag <b id="wb-lag">–</b></div>
+  <div class="tile">retried <b id="wb-retried">–</b></div>
+  <div class="tile">journal errors <b id="wb-journal-errors">–</b></div>
+</div>
+<div class="charts"><div id="chart-wb"></div></div>
+</section>
 <h2>Fleet</h2>
-<table><thead><tr><th>id</th><th>name</th><th>host</th><th>pid</th><th>hits</th><th>misses</th><th>L1</th><th>breaker</th><th>seen</th></tr></thead>
-<tbody id="fleet"><tr><td colspan="9">no heartbeat store given</td></tr></tbody></table>
+<table><thead><tr><th>id</th><th>name</th><th>host</th><th>pid</th><th>hits</th><th>misses</th><th>L1</th><th>breaker</th><th>L2 nodes</th><th>WB pending</th><th>WB dead</th><th>WB lag</th><th>seen</th></tr></thead>
+<tbody id="fleet"><tr><td colspan="13">no heartbeat store given</td></tr></tbody></table>
 <script src="uplot.js"></script>
 <script>
 const MAX = 300;
@@ -54,6 +106,9 @@ const cLat = mk('chart-latency', 'get latency (ms)', [{ label: 'p50', stroke: '#
 const cHist = mk('chart-histogram', 'get latency histogram (count per bucket, ms)', [
   { label: 'count', stroke: '#27a', fill: '#27a4', paths: uPlot.paths.bars({ size: [0.9] }) },
 ], [[], []], { scales: { x: { time: false, distr: 3 } } });
+const wbT = [], wbPending = [], wbLag = [];
+let cWb;
+const nodesUp = (n) => n ? (n.total - n.open) + '/' + n.total + ' up' : '-';
 let prev;
 const fmtMs = (x) => x < 1 ? (x * 1000).toFixed(0) + ' µs' : x.toFixed(2) + ' ms';
 const es = new EventSource('events');
@@ -83,11 +138,26 @@ es.onmessage = (m) => {
   $('l1-bytes').textContent = s.bytes;
   $('l2-errors').textContent = s.tiers.l2.errors;
   $('breaker').textContent = s.l2CircuitOpen ? 'open' : 'closed';
+  $('l2-nodes').textContent = nodesUp(s.nodes);
+  const w = s.writeBehind;
+  if (w) {
+    $('wb').hidden = false;
+    cWb ??= mk('chart-wb', 'write-behind', [
+      { label: 'pending', stroke: '#27a', scale: 'n' }, { label: 'lag (ms)', stroke: '#c33', scale: 'ms' },
+    ], [wbT, wbPending, wbLag], { axes: [{}, { scale: 'n' }, { scale: 'ms', side: 1 }] });
+    wbT.push(sec); wbPending.push(w.pending); wbLag.push(w.lagMs);
+    if (wbT.length > MAX) for (const a of [wbT, wbPending, wbLag]) a.shift();
+    cWb.setData([wbT, wbPending, wbLag]);
+    $('wb-queues').textContent = w.queues; $('wb-pending').textContent = w.pending; $('wb-dead').textContent = w.deadLettered;
+    $('wb-lag').textContent = w.lagMs + ' ms'; $('wb-retried').textContent = w.retried; $('wb-journal-errors').textContent = w.journalErrors;
+  }
   $('updates').textContent = String(Number($('updates').textContent) + 1);
   if (s.fleet) {
     $('fleet').replaceChildren(...s.fleet.map((i) => {
       const tr = document.createElement('tr');
-      for (const v of [i.id, i.name || '-', i.host, i.pid, i.hits, i.misses, i.entries, i.breakerOpen ? 'open' : 'closed', Math.round(i.ageMs / 1000) + 's ago']) {
+      const wb = i.writeBehind;
+      for (const v of [i.id, i.name || '-', i.host, i.pid, i.hits, i.misses, i.entries, i.breakerOpen ? 'open' : 'closed', nodesUp(i.nodes),
+        wb ? wb.pending : '-', wb ? wb.deadLettered : '-', wb ? wb.lagMs + ' ms' : '-', Math.round(i.ageMs / 1000) + 's ago']) {
         const td = document.createElement('td'); td.textContent = String(v); tr.append(td);
       }
       return tr;
@@ -95,6 +165,7 @@ es.onmessage = (m) => {
   }
 };
 </script>
+<!--actions-->
 </body>
 </html>
 `;

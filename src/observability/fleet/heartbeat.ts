@@ -6,6 +6,7 @@ import { InvalidOptionError, isCacheError } from '../../errors.js';
 import { assertKnownKeys, assertTtl, describe } from '../../internal/asserts.js';
 import { escapeGlob } from '../../internal/glob.js';
 import type { Store } from '../../stores/store.js';
+import type { WriteBehindStats } from '../../strategies/write-behind/write-behind-options.js';
 import { type FleetView, fleetTotals, type InstanceSnapshot, parseSnapshot, snapshotOf } from './snapshot.js';
 
 /** The key prefix heartbeats are written under unless `keyPrefix` says otherwise. */
@@ -25,6 +26,16 @@ export interface HeartbeatOptions {
   name?: string;
   /** The prefix of heartbeat keys; `readFleet` must use the same one. @default '__sc_fleet:' */
   keyPrefix?: string;
+  /**
+   * Write-behind queues whose depth (`pending`), dead letters and lag go into the snapshot (added up per
+   * instance, the lag the worst). Only their `stats()` is read.
+   */
+  writeBehind?: WriteBehindSource | readonly WriteBehindSource[];
+}
+
+/** What the heartbeat and the dashboard read of a write-behind queue (a `WriteBehind` fits). */
+export interface WriteBehindSource {
+  stats(): WriteBehindStats;
 }
 
 /** A running heartbeat (see {@link startHeartbeat}). */
@@ -46,7 +57,7 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-const KNOWN = ['store', 'intervalMs', 'ttlMs', 'instanceId', 'name', 'keyPrefix'];
+const KNOWN = ['store', 'intervalMs', 'ttlMs', 'instanceId', 'name', 'keyPrefix', 'writeBehind'];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -57,6 +68,22 @@ function checkString(name: string, value: unknown, allowEmpty: boolean): string 
     );
   }
   return value;
+}
+
+/** The `writeBehind` option as a list, each checked to have `stats()`. */
+export function writeBehindSources(
+  value: WriteBehindSource | readonly WriteBehindSource[] | undefined,
+): readonly WriteBehindSource[] {
+  if (value === undefined) return [];
+  const list: readonly unknown[] = Array.isArray(value) ? value : [value];
+  for (const [i, q] of list.entries()) {
+    if (typeof (q as Partial<WriteBehindSource> | null)?.stats !== 'function') {
+      throw new InvalidOptionError(
+        `Expected \`writeBehind\`${Array.isArray(value) ? `[${i}]` : ''} to be a write-behind queue (with stats()), got ${describe(q)}`,
+      );
+    }
+  }
+  return list as readonly WriteBehindSource[];
 }
 
 function checkStore(value: unknown): Store {
@@ -72,7 +99,9 @@ function checkStore(value: unknown): Store {
 /**
  * Publishes `cache.stats()` as a compact JSON snapshot to `store` every `intervalMs`, under
  * `<keyPrefix><instanceId>` with a TTL, so anyone with access to the store sees every live instance
- * (`readFleet`, `stratacache fleet`, the dashboard). **Opt-in**: nothing is written without it.
+ * (`readFleet`, `stratacache fleet`, the dashboard). **Opt-in**: nothing is written without it. Besides
+ * counters and latency, a snapshot holds the per-server breaker state of the L2 (`nodes`) and, with
+ * `writeBehind`, the queues' depth, dead letters and lag; never keys or values.
  *
  * The first snapshot is written at once. The timer is unref'd (it never keeps a process alive); a write
  * still running when the next is due makes that one skip. A failed write is counted in `failures`, never
@@ -97,6 +126,7 @@ export function startHeartbeat(cache: Pick<Cache, 'stats'>, options: HeartbeatOp
       `Expected \`ttlMs\` to exceed \`intervalMs\` (${intervalMs}), got ${describe(ttlMs)}: every snapshot would expire before the next`,
     );
   }
+  const queues = writeBehindSources(options.writeBehind);
   const id = checkString('instanceId', options.instanceId ?? randomUUID(), false);
   const key = checkString('keyPrefix', options.keyPrefix ?? DEFAULT_FLEET_PREFIX, true) + id;
   const identity = {
@@ -116,7 +146,13 @@ export function startHeartbeat(cache: Pick<Cache, 'stats'>, options: HeartbeatOp
 
   const write = async (): Promise<boolean> => {
     try {
-      const snapshot = snapshotOf(identity, cache.stats(), Date.now(), { beats, failures });
+      const snapshot = snapshotOf(
+        identity,
+        cache.stats(),
+        Date.now(),
+        { beats, failures },
+        queues.map((q) => q.stats()),
+      );
       await store.set(key, encoder.encode(JSON.stringify(snapshot)), ttlMs);
       beats++;
       return true;
