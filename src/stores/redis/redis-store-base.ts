@@ -18,6 +18,7 @@ import type { RedisRunner } from './redis-runner.js';
 import {
   BUFFERS,
   type ConnectionSettings,
+  isReadOnlyReply,
   isServerReply,
   type NodeSender,
   type RedisTransport,
@@ -198,14 +199,22 @@ export abstract class RedisStoreBase implements Store {
   protected constructor(
     options: ResolvedRedisOptions,
     defaultName: string,
-    makeTransport: (settings: ConnectionSettings, onError: (err: unknown) => void) => RedisTransport,
+    makeTransport: (
+      settings: ConnectionSettings,
+      onError: (err: unknown) => void,
+      onReady: () => void,
+    ) => RedisTransport,
   ) {
     this.#options = options;
     this.name = options.name ?? defaultName;
     this.#prefix = options.prefix;
     this.#timeoutMs = options.commandTimeoutMs;
     this.#deadlines = this.#timeoutMs === 0 ? undefined : new Deadlines(this.#timeoutMs);
-    this.#transport = makeTransport(options, (err) => this.#connectionError(err));
+    this.#transport = makeTransport(
+      options,
+      (err) => this.#connectionError(err),
+      () => this.#health.becameReady(),
+    );
     this.#health = new ConnectionHealth(this.name, this.#transport.firstReady, () => this.#lastReplyAt);
   }
 
@@ -221,6 +230,11 @@ export abstract class RedisStoreBase implements Store {
    */
   ready(options: ReadyOptions = {}): Promise<void> {
     return this.#health.ready(this.#transport.firstReady, options);
+  }
+
+  /** Calls `listener` each time the store's connection becomes ready (see `Store.onReady`). */
+  onReady(listener: (node: string | undefined) => void): () => void {
+    return this.#health.onReady(listener);
   }
 
   /** The last connection error while no reply has come since (undefined while the connection works). */
@@ -371,6 +385,8 @@ export abstract class RedisStoreBase implements Store {
   #failed(command: RedisCommand, err: unknown): void {
     command.settled = true;
     if (isServerReply(err)) this.#lastReplyAt = performance.now();
+    // A replica answered on the current connection: the endpoint failed over (once per connection suffices).
+    if (isReadOnlyReply(err) && command.epoch === this.#transport.recycles) this.#transport.failover?.();
     if (command.done) return;
     command.done = true;
     command.sink.reject(toStoreError(err, `${this.name}.${command.op}`));

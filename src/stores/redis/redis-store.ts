@@ -37,17 +37,18 @@ export type RedisStoreConnection = { url: string } | { client: RedisClientLike |
 export class RedisStore extends RedisStoreBase {
   constructor(connection: RedisStoreConnection, options: RedisStoreOptions = {}) {
     const resolved = resolveRedisOptions(options);
-    super(resolved, 'redis', (settings, onError) => {
+    super(resolved, 'redis', (settings, onError, onReady) => {
       if (typeof connection !== 'object' || connection === null) {
         throw new InvalidOptionError(`Expected \`{ url }\` or \`{ client }\`, got ${describe(connection)}`);
       }
-      if ('client' in connection) return borrowed(connection.client, settings, onError);
+      if ('client' in connection) return borrowed(connection.client, settings, onError, onReady);
       if (typeof connection.url !== 'string') {
         throw new InvalidOptionError(
           `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
         );
       }
-      return new ClientTransport(failFastClient(settings, { url: connection.url }), true, settings, onError);
+      const client = failFastClient(settings, { url: connection.url });
+      return new ClientTransport(client, true, settings, onError, { onReady });
     });
   }
 }
@@ -81,6 +82,7 @@ function borrowed(
   client: unknown,
   settings: ConnectionSettings,
   onError: (err: unknown) => void,
+  onReady: () => void,
 ): RedisTransport {
   if (isIoredisClient(client)) return new IoredisTransport(client, onError);
   const c = client as Partial<RedisClientLike> | null;
@@ -91,7 +93,7 @@ function borrowed(
     typeof c.sendCommand === 'function' &&
     typeof c.duplicate === 'function'
   ) {
-    return new ClientTransport(c as RedisClientLike, false, settings, onError);
+    return new ClientTransport(c as RedisClientLike, false, settings, onError, { onReady });
   }
   throw new InvalidOptionError(
     'Expected `client` to be a node-redis v5 client (createClient() from @redis/client or redis) or an ' +
