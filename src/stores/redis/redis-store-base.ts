@@ -45,7 +45,11 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** TCP connect and handshake timeout of connections the store creates. @default 1_000 */
   connectTimeoutMs?: number;
-  /** Upper bound of the reconnect backoff of connections the store creates (it never gives up). @default 250 */
+  /**
+   * Upper bound of the reconnect backoff of connections the store creates (it never gives up): during an
+   * outage a connection retries about this often, so a restarted server is found within about this long.
+   * @default 100
+   */
   maxReconnectDelayMs?: number;
   /**
    * How often a subscriber connection (the bus) is PINGed: when no PONG comes back within
@@ -116,7 +120,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     name: options.name,
     commandTimeoutMs: assertNonNegativeMs('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     connectTimeoutMs: assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000),
-    maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 250),
+    maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 100),
     subscriberPingMs: assertNonNegativeMs('subscriberPingMs', options.subscriberPingMs ?? 5000),
     lockPollMs: assertTtl('lockPollMs', options.lockPollMs ?? 50),
     fenceTtlMs: assertTtl('fenceTtlMs', options.fenceTtlMs ?? 86_400_000),
