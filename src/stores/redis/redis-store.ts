@@ -30,6 +30,10 @@ export type RedisStoreConnection = { url: string } | { client: RedisClientLike |
  * Every failure rejects with a `StoreError` (`StoreTimeoutError` after `commandTimeoutMs`, `ClosedError`
  * after `close()`); connection errors are counted and passed to `onError`, never thrown.
  *
+ * An owned connection that gets a `READONLY` reply (the URL's DNS name or proxy now leads to a replica: a
+ * failover behind it) is dropped and dialled again, at most once per 100 ms. Each time the connection
+ * becomes ready, `onReady` listeners run (the `Cache` probes its circuit breaker then).
+ *
  * @example
  * const store = new RedisStore({ url: 'redis://127.0.0.1:6379' }, { prefix: 'app:' });
  * await store.set('user:1', new TextEncoder().encode('{"name":"Ada"}'), 60_000);
