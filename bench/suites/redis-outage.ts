@@ -35,6 +35,10 @@ const PAUSE_MS = 1;
 const GUARD_MS = 5_000;
 const PHASE_MS = { before: 2_000, during: 3_000, after: 3_000 } as const;
 const PROBE_EVERY_MS = 10;
+/** The steady L2 throughput is the server's command rate over this last stretch before the kill. */
+const STEADY_WINDOW_MS = 1_000;
+/** "Back" means this share of the steady L2 throughput, within one probe interval. */
+const STEADY_SHARE = 0.8;
 const SEED = 7;
 
 type Phase = keyof typeof PHASE_MS;
@@ -62,6 +66,8 @@ interface Outcome {
   /** ms from the restarted server accepting connections to its first key written / first key read. */
   firstWrite: number | undefined;
   firstHit: number | undefined;
+  /** ms from the restarted server accepting connections to its command rate reaching 80 % of the steady one. */
+  steady: number | undefined;
   restartMs: number;
 }
 
@@ -119,26 +125,64 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Polls the restarted server until it holds a key and has served a key hit (or `until` passes). */
-async function watchRecovery(
-  probe: ServerProbe,
-  since: number,
-  until: () => boolean,
-): Promise<{ firstWrite: number | undefined; firstHit: number | undefined }> {
-  let firstWrite: number | undefined;
-  let firstHit: number | undefined;
-  while (!until() && (firstWrite === undefined || firstHit === undefined)) {
+/** One INFO reading: when it returned (performance.now()) and what the server reported. */
+interface Sample {
+  at: number;
+  commands: number;
+  keys: number;
+  keyspaceHits: number;
+}
+
+/**
+ * Polls the server's INFO every {@link PROBE_EVERY_MS} ms until `until()`, across the kill (failed polls
+ * are skipped while the probe's connection comes back).
+ */
+async function sampleServer(probe: ServerProbe, until: () => boolean): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  while (!until()) {
     try {
       const s = await probe.sample();
-      const at = performance.now() - since;
-      if (firstWrite === undefined && s.keys > 0) firstWrite = at;
-      if (firstHit === undefined && s.keyspaceHits > 0) firstHit = at;
+      samples.push({
+        at: performance.now(),
+        commands: s.commands,
+        keys: s.keys,
+        keyspaceHits: s.keyspaceHits,
+      });
     } catch {
       // The probe's connection is still coming back; try again.
     }
     await sleep(PROBE_EVERY_MS);
   }
-  return { firstWrite, firstHit };
+  return samples;
+}
+
+/** Commands per ms between two readings of the same server, the probe's own INFO left out. */
+function rate(from: Sample, to: Sample): number {
+  return (to.commands - from.commands - 1) / (to.at - from.at);
+}
+
+/** The recovery figures after the restart, in ms from `restarted` (`undefined`: not within the phase). */
+function recovery(
+  samples: readonly Sample[],
+  killed: number,
+  restarted: number,
+): { firstWrite: number | undefined; firstHit: number | undefined; steady: number | undefined } {
+  const before = samples.filter((s) => s.at <= killed && s.at >= killed - STEADY_WINDOW_MS);
+  const after = samples.filter((s) => s.at >= restarted);
+  const firstWrite = after.find((s) => s.keys > 0);
+  const firstHit = after.find((s) => s.keyspaceHits > 0);
+  let steady: number | undefined;
+  if (before.length >= 2) {
+    const target = STEADY_SHARE * rate(before[0]!, before.at(-1)!);
+    for (let i = 1; i < after.length && steady === undefined; i++) {
+      // A counter that went back is the probe's first reading of the restarted (empty) server.
+      if (after[i]!.commands < after[i - 1]!.commands) continue;
+      if (rate(after[i - 1]!, after[i]!) >= target) steady = after[i]!.at - restarted;
+    }
+  }
+  const since = (s: Sample | undefined): number | undefined =>
+    s === undefined ? undefined : s.at - restarted;
+  return { firstWrite: since(firstWrite), firstHit: since(firstHit), steady };
 }
 
 async function run(c: Contender): Promise<Outcome> {
@@ -173,6 +217,7 @@ async function run(c: Contender): Promise<Outcome> {
     probe = await ServerProbe.open(server.url, server.pid);
     let phase: Phase = 'before';
     let stop = false;
+    const sampling = sampleServer(probe, () => stop);
     const caller = async (id: number): Promise<void> => {
       const random = createRandom(SEED + id);
       while (!stop) {
@@ -197,6 +242,7 @@ async function run(c: Contender): Promise<Outcome> {
     const callers = Array.from({ length: CALLERS }, (_, id) => caller(id));
     await sleep(PHASE_MS.before);
     phase = 'during';
+    const killed = performance.now();
     await server.kill();
     await sleep(PHASE_MS.during);
     const r0 = performance.now();
@@ -204,11 +250,10 @@ async function run(c: Contender): Promise<Outcome> {
     const restarted = performance.now();
     probe.pid = server.pid;
     phase = 'after';
-    const recovery = watchRecovery(probe, restarted, () => stop);
     await sleep(PHASE_MS.after);
     stop = true;
     await Promise.all(callers);
-    const { firstWrite, firstHit } = await recovery;
+    const { firstWrite, firstHit, steady } = recovery(await sampling, killed, restarted);
     process.stdout.write(`${c.spec.name}: done\n`);
     return {
       name: c.spec.name,
@@ -219,6 +264,7 @@ async function run(c: Contender): Promise<Outcome> {
       loads,
       firstWrite,
       firstHit,
+      steady,
       restartMs: restarted - r0,
     };
   } finally {
@@ -290,9 +336,15 @@ const tables: Table[] = [
   },
   {
     title: 'Recovery after the restart',
-    note: `Measured from the moment the restarted server accepts connections (restart itself took the time shown), polling its INFO every ${PROBE_EVERY_MS} ms: the first key written (db0 keys > 0) and the first key read back (keyspace_hits > 0), i.e. the first L2 hit. "none" = not within the ${PHASE_MS.after / 1000} s after-phase.`,
-    columns: ['contender', 'restart took (ms)', 'first L2 write (ms)', 'first L2 hit (ms)'],
-    rows: outcomes.map((o) => [o.name, ms(o.restartMs), ms(o.firstWrite), ms(o.firstHit)]),
+    note: `Measured from the moment the restarted server accepts connections (restart itself took the time shown), polling its INFO every ${PROBE_EVERY_MS} ms: the first key written (db0 keys > 0) and the first key read back (keyspace_hits > 0), i.e. the first L2 hit; and the end of the first ${PROBE_EVERY_MS} ms probe interval in which the server processed at least ${STEADY_SHARE * 100} % of the commands per ms it processed over the last ${STEADY_WINDOW_MS / 1000} s before the kill (L2 throughput: calls per interval from the server's total_commands_processed, the probe's own INFO left out; the cache's own call rate hardly drops during the outage, as the loader serves it). "none" = not within the ${PHASE_MS.after / 1000} s after-phase.`,
+    columns: [
+      'contender',
+      'restart took (ms)',
+      'first L2 write (ms)',
+      'first L2 hit (ms)',
+      '80 % of steady throughput (ms)',
+    ],
+    rows: outcomes.map((o) => [o.name, ms(o.restartMs), ms(o.firstWrite), ms(o.firstHit), ms(o.steady)]),
   },
   {
     title: 'Contenders',

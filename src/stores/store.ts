@@ -33,6 +33,14 @@ export interface Store {
    * reported open for good, no call reaching it again).
    */
   nodes?(): readonly string[];
+  /**
+   * Optional: calls `listener` each time a connection of the store becomes ready (the first time, and after
+   * every reconnect), with the server it reaches as `nodeFor` names it (`undefined`: the store's only
+   * server, or every one). The `Cache` uses it to probe an open circuit breaker at once instead of waiting
+   * out its reset time, so L2 comes back when the server does. Returns a function that removes the
+   * listener; `close()` removes every one. A listener must not throw.
+   */
+  onReady?(listener: (node: string | undefined) => void): () => void;
 
   /** The bytes under `key`, or `undefined` when absent or expired. */
   get(key: string): Promise<Uint8Array | undefined>;

@@ -42,6 +42,17 @@ export class Breakers {
     return out;
   }
 
+  /**
+   * A connection of the store became ready (`node`: the server it reaches, `undefined`: every server): the
+   * open breakers it concerns probe on their next call instead of waiting out their reset time. The
+   * default breaker is always concerned (its calls may go to any server).
+   */
+  ready(node: string | undefined): void {
+    this.default.ready();
+    if (node !== undefined) this.#byNode.get(node)?.ready();
+    else for (const breaker of this.#byNode.values()) breaker.ready();
+  }
+
   /** The breaker of the server holding `key`. */
   forKey(key: string): CircuitBreaker {
     if (this.#store.nodeFor === undefined) return this.default;

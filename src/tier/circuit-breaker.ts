@@ -11,14 +11,21 @@ export interface CircuitBreakerOptions {
 /**
  * Stops calling a failing dependency: after `failures` consecutive failures the circuit opens and calls
  * fail at once; after `resetMs` one probe is allowed (half-open) and its success closes the circuit.
+ *
+ * {@link ready} moves the probe forward: when the dependency reports it is reachable again (a connection
+ * became ready), the next call is the probe, without waiting out the rest of `resetMs`.
  */
 export class CircuitBreaker {
   readonly #threshold: number;
   readonly #resetMs: number;
   readonly #clock: Clock;
   #failures = 0;
-  #openedAt = -1;
+  #open = false;
+  /** The clock time from which an open circuit lets its probe through. */
+  #probeAt = 0;
   #probing = false;
+  /** `ready()` came while the probe was in flight: that probe was sent too early to count. */
+  #readyWhileProbing = false;
 
   constructor(options: Required<CircuitBreakerOptions>, clock: Clock) {
     this.#threshold = options.failures;
@@ -27,26 +34,45 @@ export class CircuitBreaker {
   }
 
   get open(): boolean {
-    return this.#openedAt >= 0;
+    return this.#open;
   }
 
   /** True if a call may be made now (closed, or the one probe of a half-open circuit). */
   allow(): boolean {
-    if (this.#openedAt < 0) return true;
-    if (this.#probing || this.#clock.now() - this.#openedAt < this.#resetMs) return false;
+    if (!this.#open) return true;
+    if (this.#probing || this.#clock.now() < this.#probeAt) return false;
     this.#probing = true;
+    this.#readyWhileProbing = false;
     return true;
   }
 
   success(): void {
     this.#failures = 0;
-    this.#openedAt = -1;
+    this.#open = false;
     this.#probing = false;
   }
 
   failure(): void {
     this.#failures++;
-    if (this.#probing || this.#failures >= this.#threshold) this.#openedAt = this.#clock.now();
+    if (this.#probing) {
+      // A probe sent before the dependency said it was ready (a client still reconnecting fails it at
+      // once): the next call probes again instead of waiting another `resetMs`.
+      this.#probeAt = this.#readyWhileProbing ? this.#clock.now() : this.#clock.now() + this.#resetMs;
+    } else if (!this.#open && this.#failures >= this.#threshold) {
+      this.#open = true;
+      this.#probeAt = this.#clock.now() + this.#resetMs;
+    }
     this.#probing = false;
+    this.#readyWhileProbing = false;
+  }
+
+  /**
+   * The dependency reports it is reachable again: an open circuit lets its probe through on the next call
+   * (one probe, as after `resetMs`); a closed circuit is unchanged.
+   */
+  ready(): void {
+    if (!this.#open) return;
+    if (this.#probing) this.#readyWhileProbing = true;
+    else this.#probeAt = this.#clock.now();
   }
 }

@@ -78,7 +78,8 @@ export interface RemoteTierOptions {
 /**
  * A remote store behind a per-operation timeout and circuit breakers (one per server the store names, see
  * {@link Breakers}). Every method resolves: failures become a fallback result (a miss, false, 0) and are
- * reported through `onError`, so **an L2 outage never fails a read**.
+ * reported through `onError`, so **an L2 outage never fails a read**. A store that signals `onReady` has
+ * its open breakers probed as soon as a connection is ready again.
  */
 export class RemoteTier {
   readonly store: Store;
@@ -102,6 +103,9 @@ export class RemoteTier {
     this.#queue = new Deadlines(options.timeoutMs, this.#scope);
     this.#breakers = new Breakers(store, options.breaker, clock);
     this.#onError = onError;
+    // A reconnected server is probed at once, not on the breaker's reset grid (the store drops the
+    // listener on close).
+    store.onReady?.((node) => this.#breakers.ready(node));
   }
 
   /** True while any breaker is open (the default one, or that of one server). */

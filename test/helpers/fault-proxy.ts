@@ -36,6 +36,11 @@ export interface FaultProxy {
    * (`then: 'reset'`) or swallows everything after on it (`then: 'hang'`).
    */
   truncateNext(bytes: number, then?: 'reset' | 'hang'): void;
+  /**
+   * Sends new connections to `port` (a failover behind a DNS name or a managed proxy); open connections
+   * keep their old server.
+   */
+  retarget(port: number): void;
   /** Clears every fault (latency, blackhole, refusal, pending truncation). */
   heal(): Promise<void>;
   /** Closes the listener and every connection. */
@@ -90,6 +95,7 @@ class DelayLine {
 /** Starts a proxy on a free loopback port in front of `target`. */
 export async function startFaultProxy(target: { host?: string; port: number }): Promise<FaultProxy> {
   const host = target.host ?? '127.0.0.1';
+  let targetPort = target.port;
   const pipes = new Set<Pipe>();
   let latencyMs = 0;
   let jitterMs = 0;
@@ -102,7 +108,7 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
 
   const onConnection = (client: net.Socket): void => {
     accepted++;
-    const upstream = net.connect(target.port, host);
+    const upstream = net.connect(targetPort, host);
     const pipe: Pipe = { client, upstream, swallow: false };
     pipes.add(pipe);
     const toServer = new DelayLine((chunk) => {
@@ -182,6 +188,9 @@ export async function startFaultProxy(target: { host?: string; port: number }): 
     },
     truncateNext(bytes, then = 'reset') {
       truncate = { bytes, then };
+    },
+    retarget(to) {
+      targetPort = to;
     },
     async heal() {
       latencyMs = 0;

@@ -22,7 +22,8 @@ export interface AbortSignalLike {
 /**
  * Why a store is not talking to its server, for the people who misconfigured it: the last connection
  * error (connection refused, auth failed, TLS) while no reply has come since, a one-time process warning
- * when the store stays unconnected a few seconds after its first use, and a bounded `ready()`.
+ * when the store stays unconnected a few seconds after its first use, and a bounded `ready()`; and, for
+ * its users, a signal each time a connection becomes ready (`onReady`).
  */
 export class ConnectionHealth {
   readonly #name: string;
@@ -32,6 +33,7 @@ export class ConnectionHealth {
   #connected = false;
   #warning: ReturnType<typeof setTimeout> | undefined;
   #warned = false;
+  readonly #readyListeners = new Set<(node: string | undefined) => void>();
 
   /** `lastReplyAt`: the store's `performance.now()` of its latest reply (any reply proves the connection). */
   constructor(name: string, firstReady: Promise<void> | undefined, lastReplyAt: () => number) {
@@ -113,7 +115,27 @@ export class ConnectionHealth {
     });
   }
 
+  /** Adds a listener of {@link becameReady}; returns its removal. */
+  onReady(listener: (node: string | undefined) => void): () => void {
+    this.#readyListeners.add(listener);
+    return () => {
+      this.#readyListeners.delete(listener);
+    };
+  }
+
+  /** A connection of the store became ready: tells every listener (one that throws does not stop the rest). */
+  becameReady(): void {
+    for (const listener of this.#readyListeners) {
+      try {
+        listener(undefined);
+      } catch {
+        // A listener's bug must not break the connection's event handler.
+      }
+    }
+  }
+
   close(): void {
+    this.#readyListeners.clear();
     if (this.#warning !== undefined) clearTimeout(this.#warning);
     this.#warning = undefined;
     this.#warned = true;

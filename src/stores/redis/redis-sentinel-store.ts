@@ -36,7 +36,7 @@ export class RedisSentinelStore extends RedisStoreBase {
     super(
       resolved,
       'redis-sentinel',
-      (settings, onError) => new SentinelTransport(sentinels, name, settings, onError),
+      (settings, onError, onReady) => new SentinelTransport(sentinels, name, settings, onError, onReady),
     );
   }
 }

@@ -17,8 +17,8 @@ type CommandOptions = Parameters<RedisTransport['send']>[3];
  * The master of a Sentinel-monitored set: one owned, fail-fast client dialled at the address the sentinels
  * name, re-dialled at the new address when they name another one.
  *
- * Failover signals (a connection error of the master client, a `READONLY` reply from a demoted master, a
- * stalled connection) ask the discovery for the current master; `+switch-master` tells it directly. A new
+ * Failover signals (a connection error of the master client, a `READONLY` reply from a demoted master
+ * ({@link failover}), a stalled connection) ask the discovery for the current master; `+switch-master` tells it directly. A new
  * address goes through the same recycle path as a stalled connection: commands queued on the old client
  * reject, the next ones go to the new master. Subscribers are dialled at the current master, and
  * re-dialled through `subscriber()` after repeated connection errors, so the bus and the lock follow.
@@ -29,6 +29,7 @@ export class SentinelTransport implements RedisTransport {
   firstReady: Promise<void> | undefined;
   readonly #settings: ConnectionSettings;
   readonly #onError: (err: unknown) => void;
+  readonly #onReady: () => void;
   readonly #discovery: SentinelDiscovery;
   #master: RedisNodeAddress | undefined;
   #inner: ClientTransport | undefined;
@@ -40,9 +41,11 @@ export class SentinelTransport implements RedisTransport {
     name: string,
     settings: ConnectionSettings,
     onError: (err: unknown) => void,
+    onReady: () => void,
   ) {
     this.#settings = settings;
     this.#onError = onError;
+    this.#onReady = onReady;
     this.firstReady = new Promise<void>((resolve) => {
       this.#resolveFirst = resolve;
     });
@@ -73,7 +76,7 @@ export class SentinelTransport implements RedisTransport {
       true,
       this.#settings,
       (err) => this.#connectionError(err),
-      () => failFastClient(this.#settings, this.#master ?? master),
+      { redial: () => failFastClient(this.#settings, this.#master ?? master), onReady: this.#onReady },
     );
     const ready = this.#inner.firstReady;
     if (ready === undefined) this.#ready();
@@ -91,12 +94,6 @@ export class SentinelTransport implements RedisTransport {
     if (!isServerReply(err)) this.#discovery.request();
   }
 
-  /** A demoted master answers writes with READONLY: a failover signal, passed on as the command's error. */
-  readonly #failed = (err: unknown): never => {
-    if (err instanceof Error && err.message.startsWith('READONLY')) this.#discovery.request();
-    throw err;
-  };
-
   #current(): ClientTransport {
     if (this.#inner === undefined || this.#closed)
       throw new StoreError('Redis Sentinel: no master discovered yet');
@@ -109,7 +106,7 @@ export class SentinelTransport implements RedisTransport {
     args: readonly RedisArgument[],
     options?: CommandOptions,
   ): Promise<unknown> {
-    return this.#current().send(key, readonly, args, options).then(undefined, this.#failed);
+    return this.#current().send(key, readonly, args, options);
   }
 
   async masters(): Promise<NodeSender[]> {
@@ -123,6 +120,11 @@ export class SentinelTransport implements RedisTransport {
   recycle(): void {
     this.#discovery.request();
     this.#inner?.recycle();
+  }
+
+  /** A demoted master answers writes with READONLY: ask the sentinels for the new one. */
+  failover(): void {
+    this.#discovery.request();
   }
 
   async close(): Promise<void> {

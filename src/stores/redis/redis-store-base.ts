@@ -24,6 +24,7 @@ import type { RedisRunner } from './redis-runner.js';
 import {
   BUFFERS,
   type ConnectionSettings,
+  isReadOnlyReply,
   isServerReply,
   type NodeSender,
   type RedisTransport,
@@ -50,7 +51,11 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /** TCP connect and handshake timeout of connections the store creates. @default 1_000 */
   connectTimeoutMs?: number;
-  /** Upper bound of the reconnect backoff of connections the store creates (it never gives up). @default 250 */
+  /**
+   * Upper bound of the reconnect backoff of connections the store creates (it never gives up): during an
+   * outage a connection retries about this often, so a restarted server is found within about this long.
+   * @default 100
+   */
   maxReconnectDelayMs?: number;
   /**
    * How often a subscriber connection (the bus) is PINGed: when no PONG comes back within
@@ -121,7 +126,7 @@ export function resolveRedisOptions(options: RedisStoreOptions): ResolvedRedisOp
     name: options.name,
     commandTimeoutMs: assertNonNegativeMs('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     connectTimeoutMs: assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000),
-    maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 250),
+    maxReconnectDelayMs: assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 100),
     subscriberPingMs: assertNonNegativeMs('subscriberPingMs', options.subscriberPingMs ?? 5000),
     lockPollMs: assertTtl('lockPollMs', options.lockPollMs ?? 50),
     fenceTtlMs: assertTtl('fenceTtlMs', options.fenceTtlMs ?? 86_400_000),
@@ -204,14 +209,22 @@ export abstract class RedisStoreBase implements Store {
   protected constructor(
     options: ResolvedRedisOptions,
     defaultName: string,
-    makeTransport: (settings: ConnectionSettings, onError: (err: unknown) => void) => RedisTransport,
+    makeTransport: (
+      settings: ConnectionSettings,
+      onError: (err: unknown) => void,
+      onReady: () => void,
+    ) => RedisTransport,
   ) {
     this.#options = options;
     this.name = options.name ?? defaultName;
     this.#prefix = options.prefix;
     this.#timeoutMs = options.commandTimeoutMs;
     this.#deadlines = this.#timeoutMs === 0 ? undefined : new Deadlines(this.#timeoutMs);
-    this.#transport = makeTransport(options, (err) => this.#connectionError(err));
+    this.#transport = makeTransport(
+      options,
+      (err) => this.#connectionError(err),
+      () => this.#health.becameReady(),
+    );
     this.#health = new ConnectionHealth(this.name, this.#transport.firstReady, () => this.#lastReplyAt);
   }
 
@@ -227,6 +240,11 @@ export abstract class RedisStoreBase implements Store {
    */
   ready(options: ReadyOptions = {}): Promise<void> {
     return this.#health.ready(this.#transport.firstReady, options);
+  }
+
+  /** Calls `listener` each time the store's connection becomes ready (see `Store.onReady`). */
+  onReady(listener: (node: string | undefined) => void): () => void {
+    return this.#health.onReady(listener);
   }
 
   /** The last connection error while no reply has come since (undefined while the connection works). */
@@ -377,6 +395,8 @@ export abstract class RedisStoreBase implements Store {
   #failed(command: RedisCommand, err: unknown): void {
     command.settled = true;
     if (isServerReply(err)) this.#lastReplyAt = performance.now();
+    // A replica answered on the current connection: the endpoint failed over (once per connection suffices).
+    if (isReadOnlyReply(err) && command.epoch === this.#transport.recycles) this.#transport.failover?.();
     if (command.done) return;
     command.done = true;
     command.sink.reject(toStoreError(err, `${this.name}.${command.op}`));

@@ -30,6 +30,10 @@ export type RedisStoreConnection = { url: string } | { client: RedisClientLike |
  * Every failure rejects with a `StoreError` (`StoreTimeoutError` after `commandTimeoutMs`, `ClosedError`
  * after `close()`); connection errors are counted and passed to `onError`, never thrown.
  *
+ * An owned connection that gets a `READONLY` reply (the URL's DNS name or proxy now leads to a replica: a
+ * failover behind it) is dropped and dialled again, at most once per 100 ms. Each time the connection
+ * becomes ready, `onReady` listeners run (the `Cache` probes its circuit breaker then).
+ *
  * @example
  * const store = new RedisStore({ url: 'redis://127.0.0.1:6379' }, { prefix: 'app:' });
  * await store.set('user:1', new TextEncoder().encode('{"name":"Ada"}'), 60_000);
@@ -37,17 +41,18 @@ export type RedisStoreConnection = { url: string } | { client: RedisClientLike |
 export class RedisStore extends RedisStoreBase {
   constructor(connection: RedisStoreConnection, options: RedisStoreOptions = {}) {
     const resolved = resolveRedisOptions(options);
-    super(resolved, 'redis', (settings, onError) => {
+    super(resolved, 'redis', (settings, onError, onReady) => {
       if (typeof connection !== 'object' || connection === null) {
         throw new InvalidOptionError(`Expected \`{ url }\` or \`{ client }\`, got ${describe(connection)}`);
       }
-      if ('client' in connection) return borrowed(connection.client, settings, onError);
+      if ('client' in connection) return borrowed(connection.client, settings, onError, onReady);
       if (typeof connection.url !== 'string') {
         throw new InvalidOptionError(
           `Expected \`url\` to be a redis:// URL, got ${describe(connection.url)}`,
         );
       }
-      return new ClientTransport(failFastClient(settings, { url: connection.url }), true, settings, onError);
+      const client = failFastClient(settings, { url: connection.url });
+      return new ClientTransport(client, true, settings, onError, { onReady });
     });
   }
 }
@@ -81,6 +86,7 @@ function borrowed(
   client: unknown,
   settings: ConnectionSettings,
   onError: (err: unknown) => void,
+  onReady: () => void,
 ): RedisTransport {
   if (isIoredisClient(client)) return new IoredisTransport(client, onError);
   const c = client as Partial<RedisClientLike> | null;
@@ -91,7 +97,7 @@ function borrowed(
     typeof c.sendCommand === 'function' &&
     typeof c.duplicate === 'function'
   ) {
-    return new ClientTransport(c as RedisClientLike, false, settings, onError);
+    return new ClientTransport(c as RedisClientLike, false, settings, onError, { onReady });
   }
   throw new InvalidOptionError(
     'Expected `client` to be a node-redis v5 client (createClient() from @redis/client or redis) or an ' +

@@ -4,6 +4,7 @@
  */
 import { ErrorReply, RESP_TYPES, type RedisArgument } from '@redis/client';
 import { isCacheError, StoreError, StoreReplyError } from '../../errors.js';
+import { RequestGate } from './request-gate.js';
 
 /** The node-redis command options the stores pass (a subset of `CommandOptions`). */
 export interface CommandOptionsLike {
@@ -61,7 +62,21 @@ export interface RedisTransport {
   readonly recycles: number;
   /** Drops a connection that stopped answering and dials a new one (only for clients the store created). */
   recycle(): void;
+  /**
+   * Optional: a command on the current connection got a `READONLY` reply: the endpoint now reaches a
+   * replica (a failover happened behind it). The transport finds the master again, bounded by a
+   * {@link RequestGate}.
+   */
+  failover?(): void;
   close(): Promise<void>;
+}
+
+/** Failover signals come in bursts (every command in flight gets one): act at most once per this many ms. */
+export const FAILOVER_INTERVAL_MS = 100;
+
+/** True for a `READONLY` error reply: a write reached a replica (a demoted master). */
+export function isReadOnlyReply(err: unknown): boolean {
+  return isServerReply(err) && (err as Error).message.startsWith('READONLY');
 }
 
 /** Fail-fast settings for connections the stores create. */
@@ -70,12 +85,16 @@ export interface ConnectionSettings {
   maxReconnectDelayMs: number;
 }
 
+/** The first reconnect attempt waits about this long; each next one twice as long, up to the cap. */
+const FIRST_RECONNECT_DELAY_MS = 5;
+
 /**
- * A reconnect strategy with capped exponential backoff and jitter that never gives up: a store outlives any
- * outage of its server.
+ * A reconnect strategy with capped exponential backoff (5 ms doubling, ±25 % jitter) that never gives up:
+ * a store outlives any outage of its server, and finds a quickly restarted one within milliseconds.
  */
 export function reconnectStrategy(maxDelayMs: number): (retries: number) => number {
-  return (retries) => Math.round(Math.min(25 * 2 ** retries, maxDelayMs) * (0.75 + Math.random() * 0.5));
+  return (retries) =>
+    Math.round(Math.min(FIRST_RECONNECT_DELAY_MS * 2 ** retries, maxDelayMs) * (0.75 + Math.random() * 0.5));
 }
 
 /** Wraps anything a client throws into a {@link StoreError} (cache errors pass through unchanged). */
@@ -145,6 +164,14 @@ class ClientWatch {
   }
 }
 
+/** Optional parts of a {@link ClientTransport}. */
+export interface ClientTransportHooks {
+  /** Makes the replacement of a dropped client (by default a duplicate of it, same address). */
+  redial?: (old: RedisClientLike) => RedisClientLike;
+  /** Called each time the client becomes ready (its first connection, and every reconnect). */
+  onReady?: () => void;
+}
+
 /**
  * A standalone server: one multiplexed client (auto-pipelined), owned or borrowed.
  *
@@ -152,7 +179,8 @@ class ClientWatch {
  * `error` while the client is still ready is a reply node-redis could not parse (its socket errors make it
  * not ready first). node-redis then resets its parser but keeps the socket and the queue of commands
  * waiting for a reply, so every later reply would resolve the command before its own; the client is
- * dropped at once instead, rejecting those commands.
+ * dropped at once instead, rejecting those commands. A `READONLY` reply ({@link failover}) drops it too: the
+ * address (a DNS name, a proxy) now leads to a replica, and only a new connection can reach the master.
  */
 export class ClientTransport implements RedisTransport {
   readonly clustered = false;
@@ -165,22 +193,24 @@ export class ClientTransport implements RedisTransport {
   readonly #settings: ConnectionSettings;
   readonly #onError: (err: unknown) => void;
   readonly #redial: (old: RedisClientLike) => RedisClientLike;
+  readonly #onReady: (() => void) | undefined;
+  readonly #failovers = new RequestGate(FAILOVER_INTERVAL_MS, () => this.recycle());
   #resolveReady: (() => void) | undefined;
   #closed = false;
 
-  /** `redial` makes the replacement of a dropped client (by default a duplicate of it, same address). */
   constructor(
     client: RedisClientLike,
     owned: boolean,
     settings: ConnectionSettings,
     onError: (err: unknown) => void,
-    redial: (old: RedisClientLike) => RedisClientLike = (old) => old.duplicate(),
+    hooks: ClientTransportHooks = {},
   ) {
     this.#client = client;
     this.#owned = owned;
     this.#settings = settings;
     this.#onError = onError;
-    this.#redial = redial;
+    this.#redial = hooks.redial ?? ((old) => old.duplicate());
+    this.#onReady = hooks.onReady;
     this.firstReady = client.isReady
       ? undefined
       : new Promise<void>((resolve) => {
@@ -201,6 +231,7 @@ export class ClientTransport implements RedisTransport {
         this.#resolveReady?.();
         this.#resolveReady = undefined;
         this.firstReady = undefined;
+        this.#onReady?.();
       },
       this.#owned
         ? {
@@ -237,6 +268,10 @@ export class ClientTransport implements RedisTransport {
     return this.#client.duplicate();
   }
 
+  failover(): void {
+    if (this.#owned) this.#failovers.request();
+  }
+
   recycle(): void {
     if (!this.#owned || this.#closed) return;
     this.recycles++;
@@ -251,6 +286,7 @@ export class ClientTransport implements RedisTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#failovers.close();
     this.#watch.stop(this.#owned);
     if (!this.#owned) return;
     const client = this.#client;

@@ -2,6 +2,7 @@ import { createClient } from '@redis/client';
 import { StoreError } from '../../errors.js';
 import { failFastClient } from './redis-store.js';
 import { type ConnectionSettings, type RedisClientLike, reconnectStrategy } from './redis-transport.js';
+import { RequestGate } from './request-gate.js';
 
 /** A host and port of a sentinel or of a Redis node. */
 export interface RedisNodeAddress {
@@ -22,8 +23,8 @@ const ROTATE_AFTER_ERRORS = 3;
  * wins. Until a master was found once, failed rounds are retried with capped backoff. A subscription on
  * one sentinel to `+switch-master` reports a failover as soon as the sentinels have elected the new master;
  * the owner also asks for a rediscovery on its own failover signals (connection errors, `READONLY`), and
- * those are bounded: **one rediscovery in flight**, at most one started per {@link MIN_INTERVAL_MS}, a
- * request made meanwhile runs once after.
+ * those are bounded by a {@link RequestGate}: **one rediscovery in flight**, at most one started per
+ * {@link MIN_INTERVAL_MS}, a request made meanwhile runs once after.
  */
 export class SentinelDiscovery {
   readonly #sentinels: readonly RedisNodeAddress[];
@@ -35,16 +36,11 @@ export class SentinelDiscovery {
   #preferred = 0;
   #found = false;
   #failures = 0;
-  #inFlight = false;
-  #requested = false;
-  #lastAt = Number.NEGATIVE_INFINITY;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #gate = new RequestGate(MIN_INTERVAL_MS, () => this.#round());
   #watch: RedisClientLike | undefined;
   #watchIndex = 0;
   #watchRetry: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Rediscovery rounds run so far. */
-  rounds = 0;
 
   constructor(
     sentinels: readonly RedisNodeAddress[],
@@ -62,48 +58,30 @@ export class SentinelDiscovery {
     this.#watchOn(0);
   }
 
+  /** Rediscovery rounds run so far. */
+  get rounds(): number {
+    return this.#gate.runs;
+  }
+
   /** Asks for a rediscovery (bounded, see the class comment). */
   request(): void {
-    if (this.#closed) return;
-    this.#requested = true;
-    if (this.#inFlight || this.#timer !== undefined) return;
-    const waitMs = this.#lastAt + MIN_INTERVAL_MS - performance.now();
-    if (waitMs > 0) this.#after(waitMs);
-    else this.#round();
+    this.#gate.request();
   }
 
-  #after(ms: number): void {
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      if (this.#requested) this.request();
-    }, ms);
-    this.#timer.unref();
-  }
-
-  #round(): void {
-    this.#requested = false;
-    this.#inFlight = true;
-    this.#lastAt = performance.now();
-    this.rounds++;
-    this.#ask().then(
+  #round(): Promise<void> {
+    return this.#ask().then(
       (master) => {
-        this.#inFlight = false;
         if (this.#closed) return;
         this.#found = true;
         this.#failures = 0;
         this.#onMaster(master);
-        if (this.#requested) this.request();
       },
       (err: unknown) => {
-        this.#inFlight = false;
         if (this.#closed) return;
         this.#onError(err);
-        if (this.#found) {
-          if (this.#requested) this.request();
-          return;
-        }
-        this.#requested = true;
-        this.#after(reconnectStrategy(this.#settings.maxReconnectDelayMs)(this.#failures++));
+        // Until a master was found once, failed rounds retry by themselves, with capped backoff.
+        if (!this.#found)
+          this.#gate.retryAfter(reconnectStrategy(this.#settings.maxReconnectDelayMs)(this.#failures++));
       },
     );
   }
@@ -209,7 +187,7 @@ export class SentinelDiscovery {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#gate.close();
     clearTimeout(this.#watchRetry);
     this.#watch?.destroy();
     this.#watch = undefined;

@@ -46,6 +46,21 @@ describe('Breakers', () => {
     expect(breakers.openByNode()).toEqual({ A: true, B: false });
   });
 
+  it('a ready signal for one node probes that node (and the default breaker), not the others', () => {
+    const clock = new ManualClock();
+    const breakers = new Breakers(new TwoNodeStore(), options, clock);
+    failTwice(breakers, 'A-1');
+    failTwice(breakers, 'B-1');
+    breakers.default.failure();
+    breakers.default.failure();
+    breakers.ready('A');
+    expect(breakers.forKey('A-1').allow()).toBe(true);
+    expect(breakers.forKey('B-1').allow()).toBe(false);
+    expect(breakers.default.allow()).toBe(true);
+    breakers.ready(undefined);
+    expect(breakers.forKey('B-1').allow()).toBe(true);
+  });
+
   it('uses the default breaker for stores that name no node, unknown nodes and keys spanning nodes', () => {
     const plain = new Breakers(new MapStore() as Store, options, new ManualClock());
     expect(plain.forKey('A-1')).toBe(plain.default);
