@@ -8,16 +8,20 @@
  * climber on the sampled hit rate this replaced: sprite's hit rate swings by 20 points between
  * samples of a few thousand requests, far more than any window move changes it).
  *
- * Steps have momentum: a ghost hit that agrees with the recent trend (an exponentially decayed sum of
- * the last ~{@link TREND_HITS} hits' directions) moves the boundary by up to {@link MAX_STEP} of the
- * capacity, in proportion to how one-sided the trend is; one that disagrees moves it one entry. On a
- * stationary frequency-biased workload hits of both kinds alternate, the trend stays near zero and the
- * window holds still; a recency-biased one (sprite needs a window of 60–90 %) sends a steady stream
- * of window-ghost hits and the window opens within a few thousand requests.
+ * Steps have momentum: a ghost hit that agrees with the trend (the mean direction of the last
+ * ~{@link TREND_HITS} hits, exponentially weighted, from −1 to 1) moves the boundary by up to
+ * {@link MAX_STEP} of the capacity, in proportion to the trend; one that disagrees moves it one entry.
+ * The mean is over the hits seen so far while there are fewer than TREND_HITS, so the first hits of a
+ * new store already steer it: a cache's first thousands of requests are where the start state costs
+ * most (a recency-biased trace loses up to 25 points against LRU there while the window is small). On
+ * a stationary frequency-biased workload hits of both kinds alternate, the trend stays near zero and
+ * the window holds still; a recency-biased one (sprite needs a window of 60–90 %) sends a steady
+ * stream of window-ghost hits and the window opens within a few thousand requests.
  */
 
 // The horizon of the trend, in ghost hits.
-const TREND_HITS = 64;
+const TREND_HITS = 128;
+const TREND_KEEP = 1 - 1 / TREND_HITS;
 // The largest step, as a share of the capacity (taken when the last hits all point the same way).
 const MAX_STEP = 0.02;
 
@@ -33,8 +37,9 @@ export class GhostClimber {
   readonly #window: GhostSet;
   readonly #main: GhostSet;
   readonly #maxStep: number;
-  // Decayed sum of the directions of recent ghost hits, from −TREND_HITS to TREND_HITS.
-  #trend = 0;
+  // Decayed sums of the directions of recent ghost hits and of their number: the trend is their ratio.
+  #directions = 0;
+  #hits = 0;
 
   constructor(capacity: number) {
     this.#maxStep = MAX_STEP * capacity;
@@ -67,8 +72,9 @@ export class GhostClimber {
     if (window === this.#main.has(a, b)) return 0;
     const direction = window ? 1 : -1;
     if (window && !wouldLose(hash)) return 0;
-    this.#trend = this.#trend * (1 - 1 / TREND_HITS) + direction;
-    const agreement = (this.#trend * direction) / TREND_HITS;
+    this.#directions = this.#directions * TREND_KEEP + direction;
+    this.#hits = this.#hits * TREND_KEEP + 1;
+    const agreement = (this.#directions * direction) / this.#hits;
     return agreement > 0 ? direction * Math.max(1, Math.round(agreement * this.#maxStep)) : direction;
   }
 }

@@ -101,7 +101,7 @@ describe('GhostClimber', () => {
   const hashes = (prefix: string, n: number) =>
     Array.from({ length: n }, (_, i) => hashKey(`${prefix}${i}`, 4));
 
-  it('accelerates while ghost hits keep pointing the same way, up to 2 % of the capacity', () => {
+  it('takes steps of 2 % of the capacity while ghost hits keep pointing the same way', () => {
     const climber = new GhostClimber(1000);
     const steps: number[] = [];
     for (let round = 0; round < 20; round++) {
@@ -109,23 +109,26 @@ describe('GhostClimber', () => {
       for (const h of keys) climber.rejected(h);
       for (const h of keys) steps.push(climber.miss(h, () => true));
     }
-    expect(steps[0]).toBe(1);
-    expect(steps.every((s, i) => s >= 1 && (i === 0 || s >= steps[i - 1]!))).toBe(true);
-    expect(steps.at(-1)).toBeGreaterThan(15);
-    expect(Math.max(...steps)).toBeLessThanOrEqual(20);
+    expect(new Set(steps)).toEqual(new Set([20]));
+    const [down] = hashes('down', 1);
+    climber.evicted(down!);
+    expect(climber.miss(down!, () => true)).toBe(-1);
   });
 
-  it('moves one entry at a time while hits on both sides alternate', () => {
+  it('settles to one entry at a time while hits on both sides alternate', () => {
     const climber = new GhostClimber(1000);
-    const moves = new Set<number>();
-    for (let i = 0; i < 200; i++) {
+    const moves: number[] = [];
+    for (let i = 0; i < 1000; i++) {
       const [w, m] = [hashKey(`w${i}`, 4), hashKey(`m${i}`, 4)];
       climber.rejected(w);
       climber.evicted(m);
-      moves.add(climber.miss(w, () => true));
-      moves.add(climber.miss(m, () => true));
+      moves.push(
+        climber.miss(w, () => true),
+        climber.miss(m, () => true),
+      );
     }
-    expect([...moves].sort()).toEqual([-1, 1]);
+    // (0 where a Bloom false positive puts a key in both ghosts.)
+    expect(new Set(moves.slice(-200).filter((m) => m !== 0))).toEqual(new Set([1, -1]));
   });
 
   it('asks for no larger window when the filter would now admit the returning key', () => {
