@@ -60,9 +60,11 @@ export class GhostClimber {
 
   /**
    * The window change a miss on the key with hash `hash` asks for: growth when only the window ghost
-   * holds it and `wouldLose(hash)` says the admission filter would refuse it again (a key the filter
-   * would now admit needs no larger window), shrinkage when only the main ghost holds it, else 0. The
-   * size of the step follows the trend (see the module comment).
+   * holds it and `wouldLose(hash)` says the admission filter would refuse it again, shrinkage when only
+   * the main ghost holds it, else 0. The size of the step follows the trend (see the module comment).
+   * A window-ghost hit the filter would now admit moves nothing (the key needs no larger window to stay
+   * next time) but still counts toward the trend: it was a miss only a larger window would have
+   * served, and on sprite such hits outnumber the others while the window sits far below its best size.
    */
   miss(hash: number, wouldLose: (hash: number) => boolean): number {
     // Both ghosts have the same size, so one pair of bit positions serves both.
@@ -71,9 +73,9 @@ export class GhostClimber {
     const window = this.#window.has(a, b);
     if (window === this.#main.has(a, b)) return 0;
     const direction = window ? 1 : -1;
-    if (window && !wouldLose(hash)) return 0;
     this.#directions = this.#directions * TREND_KEEP + direction;
     this.#hits = this.#hits * TREND_KEEP + 1;
+    if (window && !wouldLose(hash)) return 0;
     const agreement = (this.#directions * direction) / this.#hits;
     return agreement > 0 ? direction * Math.max(1, Math.round(agreement * this.#maxStep)) : direction;
   }
