@@ -153,9 +153,65 @@ export function keyNames(...traces: Uint32Array[]): string[] {
 }
 
 /**
+ * A binary min-heap of (priority, key) pairs for the reference policies below. Entries are never
+ * updated in place: a caller pushes a fresh pair and skips stale ones at the top (lazy deletion).
+ */
+class LazyHeap {
+  readonly #priority: number[] = [];
+  readonly #key: number[] = [];
+
+  push(priority: number, key: number): void {
+    const p = this.#priority;
+    const k = this.#key;
+    let i = p.length;
+    p.push(priority);
+    k.push(key);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (p[parent]! <= priority) break;
+      p[i] = p[parent]!;
+      k[i] = k[parent]!;
+      i = parent;
+    }
+    p[i] = priority;
+    k[i] = key;
+  }
+
+  /** The top pair whose priority `current(key)` still confirms, stale pairs above it dropped. */
+  top(current: (key: number) => number | undefined): number {
+    for (;;) {
+      const key = this.#key[0]!;
+      if (current(key) === this.#priority[0]) return key;
+      this.pop();
+    }
+  }
+
+  pop(): void {
+    const p = this.#priority;
+    const k = this.#key;
+    const lastPriority = p.pop()!;
+    const lastKey = k.pop()!;
+    const size = p.length;
+    if (size === 0) return;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && p[child + 1]! < p[child]!) child++;
+      if (p[child]! >= lastPriority) break;
+      p[i] = p[child]!;
+      k[i] = k[child]!;
+      i = child;
+    }
+    p[i] = lastPriority;
+    k[i] = lastKey;
+  }
+}
+
+/**
  * Belady's optimum hit ratio: on a miss with a full cache, evict the key whose next request is farthest
  * away, or do not admit the new key when its own next request is the farthest (bypass). Uses next-use
- * indexes and a lazy max-heap, O(n log n).
+ * indexes and a lazy heap, O(n log n).
  */
 export function beladyHitRatio(trace: Uint32Array, capacity: number): number {
   const n = trace.length;
@@ -166,48 +222,12 @@ export function beladyHitRatio(trace: Uint32Array, capacity: number): number {
     nextUse[i] = seen.get(id) ?? Number.POSITIVE_INFINITY;
     seen.set(id, i);
   }
-  // Cached key -> its next use; the heap holds (nextUse, key) pairs, stale ones skipped on pop.
+  // Cached key -> its next use; the heap's priority is minus the next use, so its top is the farthest.
   const cached = new Map<number, number>();
-  const heapTime: number[] = [];
-  const heapKey: number[] = [];
-  const push = (time: number, key: number): void => {
-    let i = heapTime.length;
-    heapTime.push(time);
-    heapKey.push(key);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heapTime[parent]! >= time) break;
-      heapTime[i] = heapTime[parent]!;
-      heapKey[i] = heapKey[parent]!;
-      i = parent;
-    }
-    heapTime[i] = time;
-    heapKey[i] = key;
-  };
-  const pop = (): void => {
-    const lastTime = heapTime.pop()!;
-    const lastKey = heapKey.pop()!;
-    const size = heapTime.length;
-    if (size === 0) return;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && heapTime[child + 1]! > heapTime[child]!) child++;
-      if (heapTime[child]! <= lastTime) break;
-      heapTime[i] = heapTime[child]!;
-      heapKey[i] = heapKey[child]!;
-      i = child;
-    }
-    heapTime[i] = lastTime;
-    heapKey[i] = lastKey;
-  };
-  const farthest = (): number => {
-    for (;;) {
-      const key = heapKey[0]!;
-      if (cached.get(key) === heapTime[0]) return key;
-      pop();
-    }
+  const heap = new LazyHeap();
+  const farthestFirst = (key: number): number | undefined => {
+    const next = cached.get(key);
+    return next === undefined ? undefined : -next;
   };
   let hits = 0;
   for (let i = 0; i < n; i++) {
@@ -216,19 +236,50 @@ export function beladyHitRatio(trace: Uint32Array, capacity: number): number {
     if (cached.has(id)) {
       hits++;
       cached.set(id, next);
-      push(next, id);
+      heap.push(-next, id);
       continue;
     }
     if (cached.size >= capacity) {
-      const victim = farthest();
+      const victim = heap.top(farthestFirst);
       if (cached.get(victim)! <= next) continue;
       cached.delete(victim);
-      pop();
+      heap.pop();
     }
     cached.set(id, next);
-    push(next, id);
+    heap.push(-next, id);
   }
   return hits / n;
+}
+
+/**
+ * The online LFU with exact counts, the best a frequency-based policy can do without knowing the
+ * future: every key's requests are counted from the start of the trace, and on a miss with a full
+ * cache the newcomer replaces the least-counted cached key only if it has been requested more often
+ * (ties keep the resident). Unlike the static ideal LFU below it has to learn which keys are popular.
+ */
+export function onlineLfuHitRatio(trace: Uint32Array, capacity: number): number {
+  const counts = new Map<number, number>();
+  const cached = new Set<number>();
+  const heap = new LazyHeap();
+  const cachedCount = (key: number): number | undefined => (cached.has(key) ? counts.get(key) : undefined);
+  let hits = 0;
+  for (const id of trace) {
+    const count = (counts.get(id) ?? 0) + 1;
+    counts.set(id, count);
+    if (cached.has(id)) {
+      hits++;
+    } else if (cached.size < capacity) {
+      cached.add(id);
+    } else {
+      const victim = heap.top(cachedCount);
+      if (counts.get(victim)! >= count) continue;
+      cached.delete(victim);
+      heap.pop();
+      cached.add(id);
+    }
+    heap.push(count, id);
+  }
+  return hits / trace.length;
 }
 
 /**

@@ -1,62 +1,29 @@
 /**
- * The two controllers that size the admission window of the W-TinyLFU memory tier. Both return a
- * change of window size in entries (positive grows the window); the store applies it.
+ * The controller that sizes the admission window of the W-TinyLFU memory tier (ARC's idea applied to
+ * the window): a miss on a key the window recently pushed out unadmitted, which the filter would refuse
+ * again, is a request only a larger window would have served; a miss on a key the main space recently
+ * evicted is one a larger main space would have served. Each such miss moves the boundary. The signal
+ * is directed, present from the first evictions, and measured on the same requests for both sides, so
+ * a change of workload does not pass for the effect of the last move (which is what misled the hill
+ * climber on the sampled hit rate this replaced: sprite's hit rate swings by 20 points between
+ * samples of a few thousand requests, far more than any window move changes it).
  *
- * - {@link HillClimber} (Caffeine's): every sample period, keep moving the boundary in the direction
- *   that raised the hit rate, with decaying steps and a restart after a large change. It settles
- *   frequency-biased workloads at a small window, but it needs many samples of thousands of requests
- *   before its noise averages out, so on its own a long recency-biased trace (sprite) leaves the window
- *   far below the size LRU-like behaviour needs.
- * - {@link GhostClimber} (ARC's idea applied to the window): a miss on a key the window recently pushed
- *   out unadmitted, which the filter would refuse again, is a request only a larger window would have
- *   served; a miss on a key the main space recently evicted is one a larger main space would have
- *   served. Each such miss moves the boundary one entry. The signal is directed and present from the
- *   first evictions, and one entry per ghost hit keeps it from dragging a stationary workload around.
+ * Steps have momentum: a ghost hit that agrees with the trend (the mean direction of the last
+ * ~{@link TREND_HITS} hits, exponentially weighted, from −1 to 1) moves the boundary by up to
+ * {@link MAX_STEP} of the capacity, in proportion to the trend; one that disagrees moves it one entry.
+ * The mean is over the hits seen so far while there are fewer than TREND_HITS, so the first hits of a
+ * new store already steer it: a cache's first thousands of requests are where the start state costs
+ * most (a recency-biased trace loses up to 25 points against LRU there while the window is small). On
+ * a stationary frequency-biased workload hits of both kinds alternate, the trend stays near zero and
+ * the window holds still; a recency-biased one (sprite needs a window of 60–90 %) sends a steady
+ * stream of window-ghost hits and the window opens within a few thousand requests.
  */
 
-const HILL_STEP = 0.0625;
-const HILL_RESTART = 0.05;
-const HILL_DECAY = 0.98;
-// A change of hit rate smaller than this many standard deviations of sampling noise is no signal.
-const HILL_NOISE = 3;
-
-/** Hill climbing on the hit rate of successive samples (see the module comment). */
-export class HillClimber {
-  #previousHitRate = 0;
-  #stepSize: number;
-  readonly #fullStep: number;
-
-  constructor(capacity: number) {
-    this.#fullStep = HILL_STEP * capacity;
-    // The window starts small; the first move is a shrink, so a frequency-biased workload stays there.
-    this.#stepSize = -this.#fullStep;
-  }
-
-  /**
-   * The window change after a sample of `requests` requests with `misses` misses. A sample taken before
-   * the store is half full (`warm` false) only resets the reference hit rate.
-   */
-  sample(requests: number, misses: number, warm: boolean): number {
-    if (!warm) {
-      this.#previousHitRate = 0;
-      return 0;
-    }
-    const hitRate = (requests - misses) / requests;
-    const change = hitRate - this.#previousHitRate;
-    const noise = HILL_NOISE * Math.sqrt((2 * hitRate * (1 - hitRate)) / requests);
-    if (this.#previousHitRate !== 0 && Math.abs(change) < noise) {
-      // Within noise: no move, and a smaller next step, so a stationary workload does not wander.
-      this.#stepSize *= HILL_DECAY;
-      this.#previousHitRate = hitRate;
-      return 0;
-    }
-    const amount = change >= 0 ? this.#stepSize : -this.#stepSize;
-    this.#stepSize =
-      Math.abs(change) >= HILL_RESTART ? this.#fullStep * (amount >= 0 ? 1 : -1) : HILL_DECAY * amount;
-    this.#previousHitRate = hitRate;
-    return Math.trunc(amount);
-  }
-}
+// The horizon of the trend, in ghost hits.
+const TREND_HITS = 128;
+const TREND_KEEP = 1 - 1 / TREND_HITS;
+// The largest step, as a share of the capacity (taken when the last hits all point the same way).
+const MAX_STEP = 0.02;
 
 // Each ghost remembers the last `GHOST_DEPTH × capacity` to twice that many evictions of its kind (at
 // least GHOST_MIN): the marginal entries a step of the boundary would add to either side, not the
@@ -69,8 +36,13 @@ const GHOST_MIN = 8;
 export class GhostClimber {
   readonly #window: GhostSet;
   readonly #main: GhostSet;
+  readonly #maxStep: number;
+  // Decayed sums of the directions of recent ghost hits and of their number: the trend is their ratio.
+  #directions = 0;
+  #hits = 0;
 
   constructor(capacity: number) {
+    this.#maxStep = MAX_STEP * capacity;
     const generation = Math.max(GHOST_MIN, Math.ceil(capacity * GHOST_DEPTH));
     this.#window = new GhostSet(generation);
     this.#main = new GhostSet(generation);
@@ -87,9 +59,12 @@ export class GhostClimber {
   }
 
   /**
-   * The window change a miss on the key with hash `hash` asks for: +1 when only the window ghost holds
-   * it and `wouldLose(hash)` says the admission filter would refuse it again (a key the filter would
-   * now admit needs no larger window), −1 when only the main ghost holds it, else 0.
+   * The window change a miss on the key with hash `hash` asks for: growth when only the window ghost
+   * holds it and `wouldLose(hash)` says the admission filter would refuse it again, shrinkage when only
+   * the main ghost holds it, else 0. The size of the step follows the trend (see the module comment).
+   * A window-ghost hit the filter would now admit moves nothing (the key needs no larger window to stay
+   * next time) but still counts toward the trend: it was a miss only a larger window would have
+   * served, and on sprite such hits outnumber the others while the window sits far below its best size.
    */
   miss(hash: number, wouldLose: (hash: number) => boolean): number {
     // Both ghosts have the same size, so one pair of bit positions serves both.
@@ -97,8 +72,12 @@ export class GhostClimber {
     const b = this.#window.second(hash);
     const window = this.#window.has(a, b);
     if (window === this.#main.has(a, b)) return 0;
-    if (!window) return -1;
-    return wouldLose(hash) ? 1 : 0;
+    const direction = window ? 1 : -1;
+    this.#directions = this.#directions * TREND_KEEP + direction;
+    this.#hits = this.#hits * TREND_KEEP + 1;
+    if (window && !wouldLose(hash)) return 0;
+    const agreement = (this.#directions * direction) / this.#hits;
+    return agreement > 0 ? direction * Math.max(1, Math.round(agreement * this.#maxStep)) : direction;
   }
 }
 

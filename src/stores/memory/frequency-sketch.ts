@@ -1,5 +1,11 @@
 export { ADMIT_HASHDOS_THRESHOLD, admits } from './admission.js';
 
+// The table's floor in 32-bit words (16 KiB, 32,768 counters). A small cache usually sits in front of
+// many more distinct keys than it holds (glimpse: 2,529 keys looping through a 250-entry cache), and a
+// table sized by capacity alone then merges so many keys per counter that the duels are decided by
+// collisions: this floor took glimpse @ 250 from 10.8 % to 17.2 % (Belady 17.7 %).
+const MIN_WORDS = 4096;
+
 /**
  * A 4-bit count-min sketch that estimates how often a key was seen recently (the "TinyLFU" filter).
  *
@@ -52,9 +58,11 @@ export class FrequencySketch {
     return this.#epoch;
   }
 
-  /** Resizes the table for `capacity` keys (about 8 bytes per key); forgets every count. */
+  /**
+   * Resizes the table for `capacity` keys (about 8 bytes per key, 16 KiB at least); forgets every count.
+   */
   resize(capacity: number): void {
-    const words = Math.max(16, nextPowerOfTwo(Math.max(1, capacity)) * 2);
+    const words = Math.max(MIN_WORDS, nextPowerOfTwo(Math.max(1, capacity)) * 2);
     this.#table = new Int32Array(words);
     this.#blockMask = (words >>> 4) - 1;
     this.#sampleSize = Math.max(10, Math.min(10 * capacity, 2 ** 30));

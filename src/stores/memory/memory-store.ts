@@ -2,7 +2,7 @@ import { ValueTooLargeError } from '../../errors.js';
 import { assertTtl, describe } from '../../internal/asserts.js';
 import type { Clock } from '../../ttl/clock.js';
 import { admits } from './admission.js';
-import { GhostClimber, HillClimber } from './climber.js';
+import { GhostClimber } from './climber.js';
 import { FrequencySketch, hashKey } from './frequency-sketch.js';
 import {
   type EvictionReason,
@@ -31,13 +31,7 @@ const NONE = -1;
 const INITIAL_SLOTS = 1024;
 const INITIAL_WINDOW = 0.01;
 const PROTECTED_SHARE = 0.8;
-// The hill climber samples every `capacity` requests, but every 2,000 at least (fewer make the hit
-// rate too noisy to compare) and at most 30,000. Sampling every 10 × capacity, as Caffeine does, gives
-// a long recency-biased trace (sprite, 134,000 requests at 1,000 entries) too few samples to move the
-// window as far as it needs to go.
-const CLIMBER_MIN_PERIOD = 2_000;
-const CLIMBER_MAX_PERIOD = 30_000;
-// While the climber keeps the window at most this share of the capacity (the workload is frequency-
+// While the ghosts keep the window at most this share of the capacity (the workload is frequency-
 // biased), the sketch ages every AGING_FREQUENT × capacity additions instead of 10 ×: a longer memory
 // tells keys near the admission boundary apart, and a recency-biased workload widens the window first.
 const FREQUENT_WINDOW = 0.01;
@@ -48,11 +42,11 @@ const AGING_FREQUENT = 40;
  *
  * Eviction is adaptive W-TinyLFU, after Caffeine: new entries enter a small LRU window; an entry leaving
  * the window is admitted to the main space (a segmented LRU of probation and protected entries) only if
- * a 4-bit count-min sketch says it is used more often than the main space's victim. Two controllers
- * resize the window (see climber.ts), so recency-biased workloads behave like LRU and frequency-biased
- * ones like LFU: a hill climber on the sampled hit rate, and ghost hits, one entry at a time (a miss on
- * a key the window recently pushed out unadmitted grows it; on a key the main space recently evicted
- * shrinks it). The window may grow to all but one entry. The sketch counts from the first insert and
+ * a 4-bit count-min sketch says it is used more often than the main space's victim. Ghost hits resize
+ * the window (see climber.ts), so recency-biased workloads behave like LRU and frequency-biased ones
+ * like LFU: a miss on a key the window recently pushed out unadmitted grows it, one on a key the main
+ * space recently evicted shrinks it, by steps that grow while the hits keep pointing the same way. The
+ * window starts at 1 % and may grow to all but one entry. The sketch counts from the first insert and
  * ages by halving every `10 × maxEntries` additions, or every `40 × maxEntries` while the window is at
  * 1 % or less (a frequency-biased workload, where a longer memory ranks keys better).
  *
@@ -134,11 +128,6 @@ export class MemoryStore<V = unknown> {
   #victimFrequency = 0;
 
   #ghosts: GhostClimber | undefined;
-  #hill: HillClimber | undefined;
-  // Requests and misses of the hill climber's current sample (a hit bumps only the request count).
-  #sampleRequests = 0;
-  #sampleMisses = 0;
-  #samplePeriod = Number.POSITIVE_INFINITY;
   // The hash of `#missed`, so that the set() after a miss does not hash the key twice.
   #missedHash = 0;
 
@@ -166,10 +155,9 @@ export class MemoryStore<V = unknown> {
       this.#sketch = new FrequencySketch(this.#capacity);
       this.#capacity = this.#maxEntries === Number.POSITIVE_INFINITY ? this.#slots : this.#maxEntries;
       this.#ghosts = new GhostClimber(this.#capacity);
-      this.#hill = new HillClimber(this.#capacity);
-      this.#samplePeriod = climberPeriod(this.#capacity);
       this.#windowMax = Math.max(1, Math.floor(this.#capacity * INITIAL_WINDOW));
       this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
+      this.#adaptAging();
     } else {
       this.#windowMax = Number.POSITIVE_INFINITY;
     }
@@ -219,7 +207,6 @@ export class MemoryStore<V = unknown> {
       }
     }
     this.#touch(slot);
-    if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
     return this.#values[slot];
   }
 
@@ -236,8 +223,6 @@ export class MemoryStore<V = unknown> {
       this.#resizeWindow(ghosts.miss(hash, this.#wouldLose));
     }
     this.#tick();
-    this.#sampleMisses++;
-    if (++this.#sampleRequests >= this.#samplePeriod) this.#climb();
     return undefined;
   }
 
@@ -475,22 +460,12 @@ export class MemoryStore<V = unknown> {
     this.#linkLast(slot, queue);
   }
 
-  /** Ends a hill-climber sample and applies its move. */
-  #climb(): void {
-    const requests = this.#sampleRequests;
-    const misses = this.#sampleMisses;
-    this.#sampleRequests = 0;
-    this.#sampleMisses = 0;
-    this.#resizeWindow(this.#hill!.sample(requests, misses, this.#count >= this.#capacity / 2));
-    this.#adaptAging();
-  }
-
   #resizeWindow(entries: number): void {
     if (entries > 0) this.#growWindow(entries);
     else if (entries < 0) this.#shrinkWindow(-entries);
   }
 
-  /** Sets the sketch's aging period from the window size the climber settled on. */
+  /** Sets the sketch's aging period from the window size the ghosts settled on. */
   #adaptAging(): void {
     const frequent = this.#windowMax <= this.#capacity * FREQUENT_WINDOW;
     this.#sketch!.setSampleSize(Math.min(this.#maxEntries, this.#slots) * (frequent ? AGING_FREQUENT : 10));
@@ -687,13 +662,7 @@ export class MemoryStore<V = unknown> {
     this.#windowMax = Math.max(1, Math.round(this.#windowMax * scale));
     this.#protectedMax = Math.floor(PROTECTED_SHARE * (this.#capacity - this.#windowMax));
     this.#ghosts = new GhostClimber(this.#capacity);
-    this.#hill = new HillClimber(this.#capacity);
-    this.#samplePeriod = climberPeriod(this.#capacity);
   }
-}
-
-function climberPeriod(capacity: number): number {
-  return Math.min(Math.max(capacity, CLIMBER_MIN_PERIOD), CLIMBER_MAX_PERIOD);
 }
 
 function copyArray<T>(from: Array<T | undefined>, length: number): Array<T | undefined> {
