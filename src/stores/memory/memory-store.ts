@@ -1,3 +1,9 @@
+/**
+ * Over 400 lines: one slab of parallel typed arrays (links, queues, sizes, expiry) that every method
+ * indexes through private fields; what needs no slab access is in its own file (frequency sketch,
+ * admission rule, window controller, timer wheel, options, sizing). Splitting the slab methods across
+ * classes would put a call between a hit and its array reads.
+ */
 import { ValueTooLargeError } from '../../errors.js';
 import { assertTtl, describe } from '../../internal/asserts.js';
 import type { Clock } from '../../ttl/clock.js';
