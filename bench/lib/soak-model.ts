@@ -56,6 +56,9 @@ export interface SoakValue {
   key: string;
   revs: number[];
   version: number;
+  /** The instance whose loader produced it, and when (`performance.now()`): for failure reports. */
+  by: number;
+  at: number;
   payload: string;
 }
 
@@ -89,6 +92,9 @@ export type Verdict =
       mark: string;
       have: number;
       due: number;
+      /** ms from that invalidation's start to its resolution, and to the value's load. */
+      tookMs: number;
+      loadedMs: number;
     };
 
 /**
@@ -113,8 +119,8 @@ export class SourceModel {
   }
 
   /** The value the loader returns for `spec` now. */
-  produce(spec: KeySpec, version: number, payload: string): SoakValue {
-    return { key: spec.name, revs: spec.marks.map((m) => this.rev(m)), version, payload };
+  produce(spec: KeySpec, version: number, by: number, at: number, payload: string): SoakValue {
+    return { key: spec.name, revs: spec.marks.map((m) => this.rev(m)), version, by, at, payload };
   }
 
   /** The data behind `mark` changed; returns the new revision (record it once the cache was told). */
@@ -143,7 +149,7 @@ export class SourceModel {
     let lateMs = -1;
     let strict = false;
     let sameInstance = false;
-    let worst = { mark: '', have: 0, due: 0 };
+    let worst = { mark: '', have: 0, due: 0, tookMs: 0, loadedMs: 0 };
     for (const [i, mark] of spec.marks.entries()) {
       const have = value.revs[i] ?? -1;
       for (const inv of this.#history.get(mark) ?? []) {
@@ -152,7 +158,13 @@ export class SourceModel {
         if ((same ? inv.resolvedAt : inv.resolvedAt + this.#otherBoundMs) > t) continue;
         if (t - inv.resolvedAt > lateMs) {
           lateMs = t - inv.resolvedAt;
-          worst = { mark, have, due: inv.rev };
+          worst = {
+            mark,
+            have,
+            due: inv.rev,
+            tookMs: inv.resolvedAt - inv.startedAt,
+            loadedMs: value.at - inv.startedAt,
+          };
         }
         sameInstance ||= same;
         strict ||= same || !this.#faultBetween(inv.startedAt, t);

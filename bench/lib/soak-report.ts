@@ -36,6 +36,8 @@ interface Worst {
 
 /** Everything a run records. */
 export interface SoakRun {
+  /** `performance.now()` when the traffic started. */
+  t0: number;
   durationMs: number;
   faultEveryMs: number;
   minutes: Array<{

@@ -24,14 +24,9 @@ import {
   type FaultWindow,
   inject,
 } from '../lib/soak-faults.js';
-import {
-  IdealLoads,
-  type KeySpec,
-  LatencyHistogram,
-  type SoakValue,
-  SourceModel,
-} from '../lib/soak-model.js';
-import { type Op, type Outcome, type Sample, type SoakRun, soakTables } from '../lib/soak-report.js';
+import { IdealLoads, type KeySpec, type SoakValue, SourceModel } from '../lib/soak-model.js';
+import { createRun, minuteOf, recordCall } from '../lib/soak-recorder.js';
+import { type Op, type Outcome, type Sample, soakTables } from '../lib/soak-report.js';
 import { createRandom, ZipfSampler } from '../lib/traces.js';
 
 function envMs(name: string, fallback: number): number {
@@ -44,6 +39,12 @@ function envMs(name: string, fallback: number): number {
 
 const DURATION_MS = envMs('SOAK_MS', 600_000);
 const FAULT_EVERY_MS = envMs('SOAK_FAULT_EVERY_MS', 30_000);
+/** `SOAK_FAULTS=blackhole,slow` cycles through those only (development runs). */
+const CYCLE = (process.env.SOAK_FAULTS ?? FAULT_KINDS.join(',')).split(',').map((k) => {
+  if (!(FAULT_KINDS as readonly string[]).includes(k))
+    throw new Error(`Expected SOAK_FAULTS to list faults from ${FAULT_KINDS.join(', ')}, got ${k}`);
+  return k as FaultKind;
+});
 const KEYS = 2_000;
 const ZIPF_S = 0.99;
 const READERS = 6;
@@ -86,30 +87,13 @@ const model = new SourceModel(OTHER_BOUND_MS, (from, to) =>
   cacheFaultBetween(windows, RECOVERY_MS, from, to),
 );
 const ideal = new IdealLoads(TTL);
-const minutes = Math.ceil(DURATION_MS / 60_000);
-const run: SoakRun = {
-  durationMs: DURATION_MS,
-  faultEveryMs: FAULT_EVERY_MS,
-  minutes: Array.from({ length: minutes }, () => ({
-    calls: 0,
-    failed: 0,
-    latency: new LatencyHistogram(),
-    loads: 0,
-    idealLoads: 0,
-  })),
-  byWindow: new Map(),
-  ops: new Map(),
-  causes: new Map(),
-  failed: 0,
-  staleTolerated: 0,
-  worstLateMs: 0,
-  samples: [],
-  instances: [],
-  windows,
-  unhandled: 0,
-  exitHandles: [],
-  bounds: { otherMs: OTHER_BOUND_MS, recoveryMs: RECOVERY_MS, worstMs: WORST_BOUND_MS },
-};
+const run = createRun(DURATION_MS, FAULT_EVERY_MS, windows, {
+  otherMs: OTHER_BOUND_MS,
+  recoveryMs: RECOVERY_MS,
+  worstMs: WORST_BOUND_MS,
+});
+const record = (op: Op, inst: number, started: number, outcome: Outcome, detail = '', cause = ''): void =>
+  recordCall(run, { op, inst, started, outcome, detail, cause });
 
 // Counted and reported, and the suite exits non-zero: the library must never leave one.
 process.on('unhandledRejection', (err) => {
@@ -132,78 +116,8 @@ function guarded<T>(call: () => Promise<T>): Promise<T | typeof TIMEOUT> {
   return Promise.race([call(), timeout]).finally(() => clearTimeout(timer));
 }
 
-let t0 = 0;
 let stopping = false;
 let schemaVersion = 1;
-
-/** The window a call started at `t` belongs to: the last fault if within it or its recovery, else quiet. */
-function windowOf(t: number): FaultKind | 'quiet' {
-  const w = windows.at(-1);
-  return w !== undefined && t >= w.start && t <= w.end + RECOVERY_MS ? w.kind : 'quiet';
-}
-
-function entry<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  const found = map.get(key);
-  if (found !== undefined) return found;
-  const made = make();
-  map.set(key, made);
-  return made;
-}
-
-/** The minute bucket of a time. */
-function minuteOf(t: number): SoakRun['minutes'][number] {
-  return run.minutes[Math.min(minutes - 1, Math.max(0, Math.floor((t - t0) / 60_000)))]!;
-}
-
-function record(op: Op, inst: number, started: number, outcome: Outcome, detail = '', cause = ''): void {
-  const now = performance.now();
-  const ms = now - started;
-  const minute = minuteOf(started);
-  const win = windowOf(started);
-  const o = entry(run.ops, op, () => ({
-    calls: 0,
-    failed: 0,
-    latency: new LatencyHistogram(),
-    worst: undefined,
-  }));
-  const w = entry(run.byWindow, win, () => ({
-    calls: 0,
-    failed: 0,
-    staleTolerated: 0,
-    worstMs: 0,
-    latency: new LatencyHistogram(),
-  }));
-  o.calls++;
-  w.calls++;
-  o.latency.record(ms);
-  w.latency.record(ms);
-  if (ms > w.worstMs) w.worstMs = ms;
-  if (o.worst === undefined || ms > o.worst.ms)
-    o.worst = { ms, atS: (started - t0) / 1000, inst, window: win };
-  if (op === 'getOrSet') {
-    minute.calls++;
-    minute.latency.record(ms);
-  }
-  if (outcome === 'stale-tolerated') {
-    run.staleTolerated++;
-    w.staleTolerated++;
-  } else if (outcome !== 'ok') {
-    run.failed++;
-    o.failed++;
-    w.failed++;
-    minute.failed++;
-    const why = cause || op;
-    const c = entry(run.causes, `${outcome}|${why}|${win}`, () => ({
-      outcome,
-      cause: why,
-      window: win,
-      count: 0,
-      first: detail,
-      firstAtS: (started - t0) / 1000,
-    }));
-    c.count++;
-  }
-}
 
 interface Instance {
   id: number;
@@ -224,10 +138,10 @@ async function reader(inst: Instance, seed: number, zipf: ZipfSampler): Promise<
     const version = schemaVersion;
     const target = spec.ns === undefined ? inst.cache : inst.ns[spec.ns]!;
     const started = performance.now();
-    if (ideal.read(spec, model, version, started)) minuteOf(started).idealLoads++;
+    if (ideal.read(spec, model, version, started)) minuteOf(run, started).idealLoads++;
     const loader = async (): Promise<SoakValue> => {
-      minuteOf(performance.now()).loads++;
-      const value = model.produce(spec, version, PAYLOAD);
+      minuteOf(run, performance.now()).loads++;
+      const value = model.produce(spec, version, inst.id, performance.now(), PAYLOAD);
       await sleep(LOADER_MS);
       return value;
     };
@@ -247,7 +161,7 @@ async function reader(inst: Instance, seed: number, zipf: ZipfSampler): Promise<
             inst.id,
             started,
             tolerated ? 'stale-tolerated' : 'stale',
-            `${spec.name}: ${verdict.mark} rev ${verdict.have} read, rev ${verdict.due} due ${Math.round(verdict.lateMs)} ms after ${verdict.sameInstance ? 'its own' : "the other's"} invalidation`,
+            `${spec.name}: ${verdict.mark} rev ${verdict.have} read, rev ${verdict.due} due ${Math.round(verdict.lateMs)} ms after ${verdict.sameInstance ? 'its own' : "the other's"} invalidation (which took ${Math.round(verdict.tookMs)} ms; value loaded by ${'AB'[v.by]} ${Math.round(verdict.loadedMs)} ms after it started)`,
             `${verdict.sameInstance ? 'own' : 'other'} ${verdict.mark.startsWith('ns:') ? 'namespace clear' : 'tag invalidation'}`,
           );
         }
@@ -313,7 +227,7 @@ function sample(): Sample {
   (globalThis as { gc?: () => void }).gc?.();
   const res = process.getActiveResourcesInfo();
   return {
-    atS: (performance.now() - t0) / 1000,
+    atS: (performance.now() - run.t0) / 1000,
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
     handles: res.length,
     nonTimers: res.filter((r) => r !== 'Timeout' && r !== 'Immediate').length,
@@ -349,7 +263,7 @@ const makeInstance = (id: number, url: string): Instance => {
 const instances = [makeInstance(0, server.url), makeInstance(1, `redis://127.0.0.1:${proxy.port}`)];
 const zipf = new ZipfSampler(KEYS, ZIPF_S);
 
-t0 = performance.now();
+run.t0 = performance.now();
 run.samples.push(sample());
 const sampler = setInterval(() => run.samples.push(sample()), SAMPLE_EVERY_MS);
 const loops: Array<Promise<void>> = [];
@@ -369,17 +283,17 @@ for (const inst of instances) {
 }
 const versions = (async () => {
   while (!stopping) {
-    await sleep(Math.min(VERSION_EVERY_MS, DURATION_MS - (performance.now() - t0)));
+    await sleep(Math.min(VERSION_EVERY_MS, DURATION_MS - (performance.now() - run.t0)));
     if (!stopping) schemaVersion++;
   }
 })();
 const targets = { server, proxy, sinkDown: (on: boolean) => (source.down = on) };
 const faults = (async () => {
   for (let k = 1; ; k++) {
-    const kind = FAULT_KINDS[(k - 1) % FAULT_KINDS.length]!;
+    const kind = CYCLE[(k - 1) % CYCLE.length]!;
     const at = k * FAULT_EVERY_MS;
     if (at + FAULT_MS[kind] + 5_000 > DURATION_MS) return;
-    await sleep(t0 + at - performance.now());
+    await sleep(run.t0 + at - performance.now());
     process.stdout.write(`soak: +${Math.round(at / 1000)} s ${kind}\n`);
     await inject(kind, targets, windows);
   }
