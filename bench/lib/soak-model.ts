@@ -78,9 +78,9 @@ export type Verdict =
   | { ok: true }
   | { ok: false; reason: 'wrong-key' | 'wrong-version' }
   /**
-   * Older than an invalidation due by `t`; `lateMs` since the oldest one missed resolved. `strict`: one
-   * of them is the reader's own, or no fault window overlapped it and the read (else the documented outage
-   * bound, the entry's TTL, applies).
+   * Older than an invalidation due by `t` (the one described: see `check`), `lateMs` after it resolved.
+   * `strict`: it is the reader's own, or no fault window overlapped it and the read (else the documented
+   * outage bound, the entry's TTL, applies).
    */
   | {
       ok: false;
@@ -146,31 +146,35 @@ export class SourceModel {
   check(spec: KeySpec, value: SoakValue | undefined, version: number, reader: number, t: number): Verdict {
     if (value?.key !== spec.name) return { ok: false, reason: 'wrong-key' };
     if (spec.versioned && value.version !== version) return { ok: false, reason: 'wrong-version' };
-    let lateMs = -1;
-    let strict = false;
-    let sameInstance = false;
-    let worst = { mark: '', have: 0, due: 0, tookMs: 0, loadedMs: 0 };
+    // The missed invalidation reported: a strict one (the reader's own, or no fault involved) if any,
+    // else the one resolved longest ago.
+    let found: Omit<Extract<Verdict, { reason: 'stale' }>, 'ok' | 'reason'> | undefined;
     for (const [i, mark] of spec.marks.entries()) {
       const have = value.revs[i] ?? -1;
       for (const inv of this.#history.get(mark) ?? []) {
         if (inv.rev <= have) continue;
         const same = inv.issuer === reader;
         if ((same ? inv.resolvedAt : inv.resolvedAt + this.#otherBoundMs) > t) continue;
-        if (t - inv.resolvedAt > lateMs) {
-          lateMs = t - inv.resolvedAt;
-          worst = {
-            mark,
-            have,
-            due: inv.rev,
-            tookMs: inv.resolvedAt - inv.startedAt,
-            loadedMs: value.at - inv.startedAt,
-          };
-        }
-        sameInstance ||= same;
-        strict ||= same || !this.#faultBetween(inv.startedAt, t);
+        const lateMs = t - inv.resolvedAt;
+        const strict = same || !this.#faultBetween(inv.startedAt, t);
+        if (
+          found !== undefined &&
+          ((found.strict && !strict) || (found.strict === strict && found.lateMs >= lateMs))
+        )
+          continue;
+        found = {
+          lateMs,
+          sameInstance: same,
+          strict,
+          mark,
+          have,
+          due: inv.rev,
+          tookMs: inv.resolvedAt - inv.startedAt,
+          loadedMs: value.at - inv.startedAt,
+        };
       }
     }
-    return lateMs < 0 ? { ok: true } : { ok: false, reason: 'stale', lateMs, sameInstance, strict, ...worst };
+    return found === undefined ? { ok: true } : { ok: false, reason: 'stale', ...found };
   }
 }
 

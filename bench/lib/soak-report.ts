@@ -4,6 +4,7 @@
  * handles over time, write-behind writes acknowledged against the rows in the database, and what was
  * left open after `close()`.
  */
+import { cpus } from 'node:os';
 import type { WriteBehindStats } from 'stratacache';
 import type { Table } from './report.js';
 import { FAULT_KINDS, FAULT_LABEL, type FaultKind, type FaultWindow } from './soak-faults.js';
@@ -25,6 +26,8 @@ export interface Sample {
   heapMb: number;
   handles: number;
   nonTimers: number;
+  /** 1-minute load average of the machine. */
+  load: number;
 }
 
 interface Worst {
@@ -79,6 +82,7 @@ export interface SoakRun {
 }
 
 const INST = ['A', 'B'];
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const ms = (v: number): string => (Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(2) : `${Math.round(v)}`);
 const mb = (v: number): string => v.toFixed(1);
 
@@ -101,7 +105,7 @@ function trend(
   run: SoakRun,
   pick: (s: Sample) => number,
   unit: string,
-  tolerance: (mean: number) => number,
+  tolerance: (avg: number) => number,
 ): Array<string | number> {
   const all = run.samples.map(pick);
   // The first 20 % (at most one minute) is warm-up: L1 and the tag state fill up.
@@ -113,7 +117,7 @@ function trend(
     ys,
   );
   const spanMin = steady.length > 1 ? (steady.at(-1)!.atS - steady[0]!.atS) / 60 : 0;
-  const mean = ys.reduce((a, b) => a + b, 0) / Math.max(1, ys.length);
+  const avg = mean(ys);
   const growth = perMin * spanMin;
   const fmt = unit === 'MB' ? mb : (v: number) => String(Math.round(v));
   return [
@@ -122,7 +126,7 @@ function trend(
     fmt(Math.min(...all)),
     fmt(Math.max(...all)),
     `${perMin >= 0 ? '+' : ''}${perMin.toFixed(unit === 'MB' ? 2 : 1)} ${unit}/min`,
-    growth <= tolerance(mean) ? 'flat' : `grows (+${fmt(growth)} ${unit} over ${spanMin.toFixed(1)} min)`,
+    growth <= tolerance(avg) ? 'flat' : `grows (+${fmt(growth)} ${unit} over ${spanMin.toFixed(1)} min)`,
   ];
 }
 
@@ -143,7 +147,7 @@ export function soakTables(
       `Failed = rejected, not settled within the 5 s guard, the wrong key or version, or **stale beyond the bound that applies**: an instance must respect its own invalidation (tags, namespace clear) as soon as the call resolved, the other instance's ${b.otherMs / 1000} s after (syncInterval 1 s + 1 s); when a fault window (fault + ${b.recoveryMs / 1000} s of recovery: bus ping + timeout) overlaps the invalidation and the read, the documented outage bound applies, the entry's TTL (${b.worstMs / 1000} s with slack) — such reads are counted as "stale within the outage bound", not failed. ` +
       `Total failed: **${run.failed}**; stale within the outage bound: ${run.staleTolerated} (latest ${ms(run.worstLateMs)} ms after the invalidation); unhandled rejections / exceptions: ${run.unhandled}. ` +
       `Worst call: ${worstOverall === undefined ? '–' : `${ms(worstOverall.ms)} ms at +${worstOverall.atS.toFixed(1)} s on ${INST[worstOverall.inst]} (${worstOverall.window})`}. ` +
-      'The machine is shared (2 cores, load ~5 from other work): latencies are upper bounds.',
+      `The machine is shared with other work (${cpus().length} cores; 1-minute load average over the run: mean ${mean(run.samples.map((x) => x.load)).toFixed(1)}, max ${Math.max(...run.samples.map((x) => x.load)).toFixed(1)}): latencies are upper bounds.`,
     columns: ['operation', 'calls', 'failed', 'p50 (ms)', 'p99 (ms)', 'worst (ms)', 'worst at'],
     rows: [...run.ops.entries()].map(([op, o]) => [
       op,

@@ -1,13 +1,16 @@
 /**
  * Soak (not run in CI): `SOAK_MS` (default 10 min) of mixed traffic over two `Cache` instances A and B
  * sharing one private redis-server with the bus on — B through the fault proxy — with a fault every
- * `SOAK_FAULT_EVERY_MS` (default 30 s) cycling through bench/lib/soak-faults.ts. Per instance: readers
+ * `SOAK_FAULT_EVERY_MS` (default 30 s) cycling through bench/lib/soak-faults.ts (`SOAK_FAULTS`, a comma
+ * list, keeps some of them). Per instance: readers
  * calling `getOrSet` with tags over a Zipf key set (some keys in namespaces, some versioned), an
  * invalidator (tags, namespace clears), and a write-behind writer whose sink is a PGlite table. Every
  * value read is checked against the model of what the loader returns (bench/lib/soak-model.ts); at the
  * end every write-behind write acknowledged must be in the table. Heap and handles are sampled every
- * 10 s, and the process must exit on its own once everything is closed.
+ * 10 s, and the process must exit on its own once everything is closed. The machines here are shared (2
+ * cores, other work running): every latency it reports is an upper bound, with the load average beside it.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cache, type WriteBehind, writeBehind } from 'stratacache';
@@ -231,6 +234,7 @@ function sample(): Sample {
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
     handles: res.length,
     nonTimers: res.filter((r) => r !== 'Timeout' && r !== 'Immediate').length,
+    load: loadavg()[0]!,
   };
 }
 
