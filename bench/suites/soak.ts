@@ -286,9 +286,10 @@ for (const inst of instances) {
   );
 }
 const versions = (async () => {
-  while (!stopping) {
-    await sleep(Math.min(VERSION_EVERY_MS, DURATION_MS - (performance.now() - run.t0)));
-    if (!stopping) schemaVersion++;
+  for (let k = 1; k * VERSION_EVERY_MS < DURATION_MS; k++) {
+    await sleep(run.t0 + k * VERSION_EVERY_MS - performance.now());
+    if (stopping) return;
+    schemaVersion++;
   }
 })();
 const targets = { server, proxy, sinkDown: (on: boolean) => (source.down = on) };
