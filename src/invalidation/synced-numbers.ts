@@ -148,14 +148,23 @@ export class SyncedNumbers {
     return this.peek(name);
   }
 
-  /** Adds one locally and in L2 (namespace generation bump); resolves the new number. */
+  /**
+   * Adds one locally and in L2 (namespace generation bump); resolves the new number, always above the one
+   * this instance knew: L2 may hold less (a bump made during an outage, a restart without persistence),
+   * so it is first raised to what this instance knows, then incremented (atomic, so concurrent bumps of
+   * several instances still get distinct numbers).
+   */
   async increment(name: string): Promise<number> {
+    const known = this.peek(name);
     if (this.#remote === undefined) {
-      const next = this.peek(name) + 1;
-      this.learn(name, next);
-      return next;
+      this.learn(name, known + 1);
+      return known + 1;
     }
-    const next = await this.#remote.call('incr', Number.NaN, (s) => s.incr!(this.#keyPrefix + name, 1));
+    const key = this.#keyPrefix + name;
+    const next = await this.#remote.call('incr', Number.NaN, async (s) => {
+      if (known > 0) await s.setMax!(key, known);
+      return s.incr!(key, 1);
+    });
     if (Number.isNaN(next)) this.#note(name, this.peek(name) + 1);
     else this.learn(name, next);
     return this.peek(name);

@@ -91,24 +91,31 @@ export class MapStore implements Store {
       if (matcher.test(key) && this.#live(key) !== undefined) yield key;
   }
 
+  // incr and setMax read and write in one synchronous step: atomic, as the store contract requires
+  // (an await between them let two concurrent increments read the same number).
   async incr(key: string, by = 1): Promise<number> {
-    const next = (await this.#number(key)) + by;
-    await this.set(key, enc.encode(String(next)));
+    const slot = this.#live(key);
+    const next = this.#number(key) + by;
+    this.#map.set(key, {
+      value: enc.encode(String(next)),
+      expiresAt: slot?.expiresAt ?? Number.POSITIVE_INFINITY,
+    });
     return next;
   }
 
   async setMax(key: string, value: number, ttlMs?: number): Promise<number> {
-    const current = await this.#number(key);
+    const current = this.#number(key);
     if (value <= current) return current;
-    await this.set(key, enc.encode(String(value)), ttlMs);
+    const expiresAt = ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#clock.now() + ttlMs;
+    this.#map.set(key, { value: enc.encode(String(value)), expiresAt });
     return value;
   }
 
   async getNumbers(keys: readonly string[]): Promise<number[]> {
-    return Promise.all(keys.map((k) => this.#number(k)));
+    return keys.map((k) => this.#number(k));
   }
 
-  async #number(key: string): Promise<number> {
+  #number(key: string): number {
     const raw = this.#live(key)?.value;
     const n = raw === undefined ? 0 : Number(dec.decode(raw));
     return Number.isFinite(n) ? n : 0;

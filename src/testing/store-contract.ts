@@ -195,6 +195,18 @@ export function storeContract(name: string, options: StoreContractOptions, t: Te
       }
     });
 
+    t.it('counts concurrent incr and setMax atomically when the store holds numbers', async () => {
+      if (store.incr === undefined || store.setMax === undefined || store.getNumbers === undefined) return;
+      const counter = k('n:counter');
+      const replies = await Promise.all(Array.from({ length: 50 }, () => store.incr!(counter, 1)));
+      assert(new Set(replies).size === 50, 'every concurrent incr gets its own number');
+      const max = k('n:max');
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.setMax!(max, i + 1)));
+      const [count, highest] = await store.getNumbers([counter, max]);
+      assert(count === 50, `50 increments count 50, got ${count}`);
+      assert(highest === 20, `setMax keeps the highest of concurrent values, got ${highest}`);
+    });
+
     t.it('declares its capabilities', async () => {
       const c = store.capabilities;
       for (const f of ['ttl', 'scan', 'scripts', 'pubsub', 'locks'] as const) {
