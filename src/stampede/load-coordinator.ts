@@ -41,19 +41,20 @@ export async function awaitLoad<T>(
   stale: Entry | undefined,
 ): Promise<T> {
   // Joining a load that started before one of the caller's tags was invalidated would hand out the
-  // pre-invalidation value: start a new load instead.
+  // pre-invalidation value, and one of another version another version's value: start a new load
+  // instead (the old one still answers its own callers but no longer writes).
   const running = c.flights.meta(lk);
   if (
     running !== undefined &&
-    policy.meta.tags !== undefined &&
-    c.tags.invalidated(policy.meta.tags, running.startedAt)
+    (running.version !== policy.meta.version ||
+      (policy.meta.tags !== undefined && c.tags.invalidated(policy.meta.tags, running.startedAt)))
   ) {
     supersede(c, lk);
   }
   const [flight, joined] = c.flights.run(
     lk,
     (load) => loadAndStore(c, key, lk, loader, policy, stale, load),
-    createLoad(stamp(c)),
+    createLoad(stamp(c), policy.meta.version),
   );
   if (joined) c.stats.coalesced++;
   else flight.catch(noop);
@@ -226,7 +227,7 @@ export function refresh<T>(
   const [flight] = c.flights.run(
     lk,
     (load) => loadAndStore(c, key, lk, loader, policy, current, load),
-    createLoad(stamp(c)),
+    createLoad(stamp(c), policy.meta.version),
   );
   track(
     c,
