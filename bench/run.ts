@@ -1,5 +1,5 @@
 /**
- * `npm run bench [suite...]`: runs every suite in bench/suites (or the named ones), each in its own
+ * `npm run bench [suite...]`: runs every suite in bench/suites but the soak (or the named ones), each in its own
  * process so one suite's heap does not skew the next, then composes bench/RESULTS.md from the latest
  * result of every suite.
  */
@@ -21,7 +21,9 @@ if (unknown.length > 0) {
   console.error(`unknown suite(s): ${unknown.join(', ')}; available: ${all.join(', ')}`);
   process.exit(2);
 }
-for (const suite of wanted.length > 0 ? wanted : all) {
+/** Suites run only when named: the 10-minute soak is not part of a plain `npm run bench`. */
+const BY_NAME_ONLY = new Set(['soak']);
+for (const suite of wanted.length > 0 ? wanted : all.filter((s) => !BY_NAME_ONLY.has(s))) {
   console.log(`\n# suite ${suite}`);
   execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(suitesDir, `${suite}.ts`)], {
     stdio: 'inherit',
