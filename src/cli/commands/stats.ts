@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { readFleet } from '../../observability/fleet/heartbeat.js';
-import type { FleetView } from '../../observability/fleet/snapshot.js';
+import type { FleetView, WriteBehindSummary } from '../../observability/fleet/snapshot.js';
 import type { RedisStore } from '../../stores/redis/redis-store.js';
 import { type Globals, type Io, ms, pct, positiveInt, print, table, withStore } from '../shared.js';
 
@@ -8,7 +8,21 @@ const DEFAULT_WATCH_MS = 2_000;
 
 function render(fleet: FleetView): string {
   const rows = [
-    ['ID', 'NAME', 'HOST', 'PID', 'VERSION', 'UPTIME', 'HITS', 'MISSES', 'HIT%', 'L1', 'BREAKER'],
+    [
+      'ID',
+      'NAME',
+      'HOST',
+      'PID',
+      'VERSION',
+      'UPTIME',
+      'HITS',
+      'MISSES',
+      'HIT%',
+      'L1',
+      'BREAKER',
+      'NODES',
+      'WB',
+    ],
   ];
   for (const i of fleet.instances) {
     const c = i.counters;
@@ -25,14 +39,22 @@ function render(fleet: FleetView): string {
       pct(lookups === 0 ? 0 : c.hits / lookups),
       String(i.l1.entries),
       i.breakerOpen ? 'open' : 'closed',
+      i.nodes === undefined ? '-' : `${i.nodes.total - i.nodes.open}/${i.nodes.total} up`,
+      i.writeBehind === undefined ? '-' : writeBehindCell(i.writeBehind),
     ]);
   }
   const t = fleet.totals;
   const summary =
     `${t.instances} instance(s), hit ratio ${pct(t.hitRatio)}, ` +
     `get p50 ${ms(t.latency.get.p50)} p99 ${ms(t.latency.get.p99)}, ` +
-    `L2 errors ${t.counters.l2Errors}, breakers open ${t.breakersOpen}`;
+    `L2 errors ${t.counters.l2Errors}, breakers open ${t.breakersOpen}` +
+    (t.writeBehind === undefined ? '' : `, write-behind ${writeBehindCell(t.writeBehind)}`);
   return `${table(rows)}\n${summary}`;
+}
+
+/** Write-behind depth, dead letters and lag in one cell: `12 pending, 0 dead, lag 40 ms`. */
+function writeBehindCell(w: WriteBehindSummary): string {
+  return `${w.pending} pending, ${w.deadLettered} dead, lag ${ms(w.lagMs)}`;
 }
 
 /**

@@ -62,6 +62,21 @@ describe('stats', () => {
     expect(once.instances.map((i: { id: string }) => i.id)).toEqual(['stats-a']);
     expect(once.totals.instances).toBe(1);
     expect((await cli('fleet')).out).toMatch(/stats-a\s+api/);
+    expect((await cli('fleet')).out).toMatch(/NODES\s+WB\n(.*\n)*.*closed\s+-\s+-/);
+    // With a write-behind queue given to a heartbeat, its depth shows per instance and in the totals.
+    const queue = writeBehind(new MapCache(), { saveMany: async () => {} });
+    const withQueue = startHeartbeat(cache, {
+      store,
+      instanceId: 'stats-b',
+      name: 'worker',
+      writeBehind: queue,
+    });
+    await withQueue.beat();
+    const text = (await cli('fleet')).out;
+    expect(text).toMatch(/stats-b\s+worker.*closed\s+-\s+0 pending, 0 dead, lag/);
+    expect(text).toMatch(/write-behind 0 pending, 0 dead/);
+    await withQueue.stop();
+    await queue.close();
 
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const child = spawn(process.execPath, [
