@@ -119,7 +119,14 @@ export class SyncedNumbers {
         );
         if (values === undefined) return false;
         const now = this.#clock.now();
-        for (const [i, name] of batch.entries()) this.#raise(name, values[i] ?? 0, now, epoch);
+        for (const [i, name] of batch.entries()) {
+          const stored = values[i] ?? 0;
+          const known = this.#local.get(name)?.value ?? 0;
+          // L2 holds less than this instance knows: a change made while L2 was unreachable, or a restart
+          // that lost it. Hand it back, so the other instances see it and a later bump goes past it.
+          if (known > stored) this.#restore(name, known);
+          this.#raise(name, stored, now, epoch);
+        }
         return true;
       });
     }
@@ -168,6 +175,11 @@ export class SyncedNumbers {
     if (Number.isNaN(next)) this.#note(name, this.peek(name) + 1);
     else this.learn(name, next);
     return this.peek(name);
+  }
+
+  /** Raises `name` in L2 to `value` in the background (a failure leaves it for the next sync). */
+  #restore(name: string, value: number): void {
+    void this.#remote?.call('setMax', Number.NaN, (s) => s.setMax!(this.#keyPrefix + name, value));
   }
 
   /**

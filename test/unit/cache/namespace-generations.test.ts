@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { chaosStore } from '../../../src/testing/chaos-store.js';
+import { ManualClock } from '../../../src/testing/manual-clock.js';
 import { MapStore } from '../../../src/testing/map-store.js';
 
 // Found by the soak (issue 12): a namespace clear() went through L2's INCR and kept the larger of the reply
@@ -20,6 +21,35 @@ describe('a namespace clear() always moves the generation (issue 12)', () => {
     await users.clear();
     expect(await users.get('k')).toBeUndefined();
     await cache.close();
+  });
+
+  it("a clear made during an outage reaches L2 afterwards, so another instance's clear goes past it", async () => {
+    const inner = new MapStore();
+    const { store, controls } = chaosStore(inner);
+    const clock = new ManualClock();
+    const b = new Cache({
+      l2: store,
+      clock,
+      syncInterval: 1000,
+      circuitBreaker: { failures: 100, resetMs: 1 },
+    });
+    b.on('error', () => {});
+    const a = new Cache({ l2: inner, clock, syncInterval: 1000 });
+    const key = '__sc_meta:sc:gen:users';
+    await b.namespace('users').get('k'); // B knows generation 0
+    controls.failRate = 1;
+    await b.namespace('users').clear(); // 1, locally only
+    controls.failRate = 0;
+    expect(await inner.getNumbers([key])).toEqual([0]);
+    clock.advance(1500); // B's generation is due for a re-read
+    await b.namespace('users').get('k');
+    await new Promise((r) => setTimeout(r, 10)); // the hand-back runs in the background
+    expect(await inner.getNumbers([key])).toEqual([1]);
+    // A clears next: its generation is 2, not B's outage generation 1 again.
+    await a.namespace('users').clear();
+    expect(await inner.getNumbers([key])).toEqual([2]);
+    await a.close();
+    await b.close();
   });
 
   it('after L2 lost its counters (a restart without persistence)', async () => {
