@@ -6,6 +6,11 @@ interface Slot {
   fetchedAt: number;
   /** The trust epoch the value was confirmed in; a bus reset starts a new epoch (see `untrustAll`). */
   epoch: number;
+  /**
+   * A bump (`increment`) made while L2 was unreachable: L2 never counted it, and another instance may have
+   * reached the same number by a bump of its own, so the next sync bumps L2 once more.
+   */
+  owed?: boolean;
 }
 
 /** The epoch of a number L2 never confirmed: never the current one, so its first use reads L2. */
@@ -119,14 +124,18 @@ export class SyncedNumbers {
         );
         if (values === undefined) return false;
         const now = this.#clock.now();
+        const owed: string[] = [];
         for (const [i, name] of batch.entries()) {
           const stored = values[i] ?? 0;
-          const known = this.#local.get(name)?.value ?? 0;
-          // L2 holds less than this instance knows: a change made while L2 was unreachable, or a restart
-          // that lost it. Hand it back, so the other instances see it and a later bump goes past it.
-          if (known > stored) this.#restore(name, known);
+          const slot = this.#local.get(name);
+          if (slot?.owed === true) owed.push(name);
+          // L2 holds less than this instance knows: a change it made while L2 was unreachable, or a
+          // restart that lost it. Hand it back, so the other instances see it and their bumps go past it.
+          else if (slot !== undefined && slot.value > stored) this.#restore(name, slot.value);
           this.#raise(name, stored, now, epoch);
         }
+        // Settled before the readers go on: they must not judge by a number another bump may share.
+        for (const name of owed) await this.increment(name, true);
         return true;
       });
     }
@@ -159,21 +168,30 @@ export class SyncedNumbers {
    * Adds one locally and in L2 (namespace generation bump); resolves the new number, always above the one
    * this instance knew: L2 may hold less (a bump made during an outage, a restart without persistence),
    * so it is first raised to what this instance knows, then incremented (atomic, so concurrent bumps of
-   * several instances still get distinct numbers).
+   * several instances still get distinct numbers). When L2 cannot answer, the bump is kept locally and
+   * owed to L2 (see `Slot.owed`); `settling` is the sync paying such a debt, which on failure stays owed.
    */
-  async increment(name: string): Promise<number> {
+  async increment(name: string, settling = false): Promise<number> {
     const known = this.peek(name);
     if (this.#remote === undefined) {
       this.learn(name, known + 1);
       return known + 1;
     }
+    const slot = this.#local.get(name);
     const key = this.#keyPrefix + name;
     const next = await this.#remote.call('incr', Number.NaN, async (s) => {
       if (known > 0) await s.setMax!(key, known);
       return s.incr!(key, 1);
     });
-    if (Number.isNaN(next)) this.#note(name, this.peek(name) + 1);
-    else this.learn(name, next);
+    if (Number.isNaN(next)) {
+      if (settling) return this.peek(name);
+      this.#note(name, known + 1);
+      const noted = this.#local.get(name);
+      if (noted !== undefined) noted.owed = true;
+    } else {
+      if (slot !== undefined) slot.owed = false;
+      this.learn(name, next);
+    }
     return this.peek(name);
   }
 
