@@ -187,7 +187,12 @@ export class SyncedNumbers {
       if (settling) return this.peek(name);
       this.#note(name, known + 1);
       const noted = this.#local.get(name);
-      if (noted !== undefined) noted.owed = true;
+      if (noted !== undefined) {
+        // Untrusted, so the first use once L2 answers again syncs (and pays the debt) at once, not only
+        // when `syncInterval` has passed: another instance may hold the same number for its own clear.
+        noted.owed = true;
+        noted.epoch = UNTRUSTED;
+      }
     } else {
       if (slot !== undefined) slot.owed = false;
       this.learn(name, next);
