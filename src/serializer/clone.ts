@@ -51,9 +51,14 @@ function cloneObject(value: object, path: Path, ancestors: object[]): unknown {
     const copied: Record<string, unknown> = {};
     const record = value as Record<string, unknown>;
     for (const k in record) {
-      // A remote tier's decoder drops `__proto__` keys (prototype pollution): so does the copy.
-      if (!Object.hasOwn(record, k) || k === '__proto__') continue;
+      if (!Object.hasOwn(record, k)) continue;
       path.push(k);
+      // A remote tier's decoder drops `__proto__` keys (prototype pollution): refused here as there.
+      if (k === '__proto__')
+        throw uncopyable(
+          path,
+          'an own `__proto__` key, which decoders drop (it could pollute prototypes), so it would not come back',
+        );
       copied[k] = copy(record[k], path, ancestors);
       path.pop();
     }

@@ -42,7 +42,14 @@ function checkJson(value: unknown, key: string, ancestors: object[]): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) checkJson(value[i], String(i), ancestors);
   } else {
-    for (const k of Object.keys(value)) checkJson((value as Record<string, unknown>)[k], k, ancestors);
+    for (const k of Object.keys(value)) {
+      if (k === '__proto__') {
+        throw new SerializationError(
+          'Cannot serialize an own `__proto__` key as JSON: decoders drop it (it could pollute prototypes), so it would not come back',
+        );
+      }
+      checkJson((value as Record<string, unknown>)[k], k, ancestors);
+    }
   }
   ancestors.pop();
 }

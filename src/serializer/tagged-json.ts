@@ -102,6 +102,11 @@ function inspectObject(value: object, path: Path, ancestors: object[]): boolean 
     for (const k in record) {
       if (!Object.hasOwn(record, k)) continue;
       path.push(k);
+      if (k === '__proto__')
+        throw refuse(
+          path,
+          'an own `__proto__` key, which decoders drop (it could pollute prototypes), so it would not come back',
+        );
       if (k.charCodeAt(0) === TILDE || !inspect(record[k], path, ancestors)) plain = false;
       path.pop();
     }
