@@ -13,6 +13,10 @@ interface Slot {
   owed?: boolean;
 }
 
+/** A bump L2 could not count moves the number by a random jump in [2^20, 2^30) (see `increment`). */
+const OWED_JUMP_MIN = 2 ** 20;
+const OWED_JUMP_SPAN = 2 ** 30 - 2 ** 20;
+
 /** The epoch of a number L2 never confirmed: never the current one, so its first use reads L2. */
 const UNTRUSTED = -1;
 
@@ -185,7 +189,10 @@ export class SyncedNumbers {
     });
     if (Number.isNaN(next)) {
       if (settling) return this.peek(name);
-      this.#note(name, known + 1);
+      // Not known + 1: another instance's bump may reach that number in L2 for a clear this one never
+      // heard of, and entries it writes under it would pass for written after this clear. A random jump
+      // (2^20 to 2^30) is out of reach of their bumps and of other instances' jumps.
+      this.#note(name, known + OWED_JUMP_MIN + Math.floor(Math.random() * OWED_JUMP_SPAN));
       const noted = this.#local.get(name);
       if (noted !== undefined) {
         // Untrusted, so the first use once L2 answers again syncs (and pays the debt) at once, not only
