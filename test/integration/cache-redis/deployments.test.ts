@@ -23,6 +23,8 @@ for (const kind of ['standalone', 'cluster'] as const) {
     }, 60_000);
     afterAll(async () => {
       await Promise.all(caches.map((c) => c.close()));
+      // Stores made without a cache (raw writes) are closed here; a cache's store twice is harmless.
+      await Promise.all(stores.map((s) => s.close()));
       await target?.stop();
     }, 60_000);
 
