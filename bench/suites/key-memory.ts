@@ -10,21 +10,14 @@ import { Cache } from '../../src/cache.js';
 import type { GetOrSetOptions } from '../../src/options.js';
 import { chaosStore } from '../../src/testing/chaos-store.js';
 import { MapStore } from '../../src/testing/map-store.js';
+import { heapReader } from '../lib/heap.js';
 import { report, type Table } from '../lib/report.js';
 
 const KEYS = 2_000_000;
 const CHECKPOINTS = [250_000, 500_000, 1_000_000, 2_000_000];
 const L1_ENTRIES = 10_000;
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with --expose-gc (npm run bench key-memory)');
-
-function used(): number {
-  gc!();
-  gc!();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
+const used = heapReader('key-memory');
 
 const MB = 2 ** 20;
 // Holds the cache under measurement so that the GC cannot collect it before the reading.

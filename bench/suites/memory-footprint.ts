@@ -6,20 +6,13 @@
  */
 import { LRUCache } from 'lru-cache';
 import { MemoryStore } from '../../src/stores/memory/memory-store.js';
+import { heapReader } from '../lib/heap.js';
 import { median, report, type Table } from '../lib/report.js';
 
 const ENTRIES = 1_000_000;
 const ROUNDS = 3;
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with --expose-gc (npm run bench memory-footprint)');
-
-function used(): number {
-  gc!();
-  gc!();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
+const used = heapReader('memory-footprint');
 
 interface Contender {
   name: string;

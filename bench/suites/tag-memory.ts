@@ -7,20 +7,13 @@
 import { Cache } from '../../src/cache.js';
 import { MAX_TRACKED_TAGS, SyncedNumbers } from '../../src/invalidation/synced-numbers.js';
 import { ManualClock } from '../../src/testing/manual-clock.js';
+import { heapReader } from '../lib/heap.js';
 import { report, type Table } from '../lib/report.js';
 
 const TAGS = 1_000_000;
 const CHECKPOINTS = [100_000, 250_000, 500_000, 1_000_000];
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with --expose-gc (npm run bench tag-memory)');
-
-function used(): number {
-  gc!();
-  gc!();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
+const used = heapReader('tag-memory');
 
 const MB = 2 ** 20;
 // Holds the structure under measurement so that the GC cannot collect it before the reading.
