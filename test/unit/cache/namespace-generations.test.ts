@@ -4,6 +4,22 @@ import { chaosStore } from '../../../src/testing/chaos-store.js';
 import { ManualClock } from '../../../src/testing/manual-clock.js';
 import { MapStore } from '../../../src/testing/map-store.js';
 
+/** A over the store directly, B through a chaos wrapper (its outages), one manual clock. */
+function twoInstances() {
+  const inner = new MapStore();
+  const { store, controls } = chaosStore(inner);
+  const clock = new ManualClock();
+  const b = new Cache({
+    l2: store,
+    clock,
+    syncInterval: 1000,
+    circuitBreaker: { failures: 100, resetMs: 1 },
+  });
+  b.on('error', () => {});
+  const a = new Cache({ l2: inner, clock, syncInterval: 1000 });
+  return { inner, controls, clock, a, b };
+}
+
 // Found by the soak (issue 12): a namespace clear() went through L2's INCR and kept the larger of the reply
 // and the known generation, so when L2 held less than this instance knew the clear changed nothing.
 describe('a namespace clear() always moves the generation (issue 12)', () => {
@@ -24,17 +40,7 @@ describe('a namespace clear() always moves the generation (issue 12)', () => {
   });
 
   it("a clear made during an outage reaches L2 afterwards, so another instance's clear goes past it", async () => {
-    const inner = new MapStore();
-    const { store, controls } = chaosStore(inner);
-    const clock = new ManualClock();
-    const b = new Cache({
-      l2: store,
-      clock,
-      syncInterval: 1000,
-      circuitBreaker: { failures: 100, resetMs: 1 },
-    });
-    b.on('error', () => {});
-    const a = new Cache({ l2: inner, clock, syncInterval: 1000 });
+    const { inner, controls, clock, a, b } = twoInstances();
     const key = '__sc_meta:sc:gen:users';
     await b.namespace('users').get('k'); // B knows generation 0
     controls.failRate = 1;
@@ -53,17 +59,7 @@ describe('a namespace clear() always moves the generation (issue 12)', () => {
   });
 
   it('a clear made during an outage is not lost when another instance reached the same generation', async () => {
-    const inner = new MapStore();
-    const { store, controls } = chaosStore(inner);
-    const clock = new ManualClock();
-    const b = new Cache({
-      l2: store,
-      clock,
-      syncInterval: 1000,
-      circuitBreaker: { failures: 100, resetMs: 1 },
-    });
-    b.on('error', () => {});
-    const a = new Cache({ l2: inner, clock, syncInterval: 1000 });
+    const { controls, clock, a, b } = twoInstances();
     const users = { a: a.namespace('users'), b: b.namespace('users') };
     await users.b.get('k');
     await users.a.clear(); // A: generation 1 in L2
