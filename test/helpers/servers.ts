@@ -224,6 +224,18 @@ export interface ClusterHandle {
   stop(): Promise<void>;
 }
 
+/** How many replicas, each attached to a master, the node on `port` lists. */
+async function replicasKnown(port: number): Promise<number> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => {
+      const [, , flags, masterId] = line.trim().split(' ');
+      return flags?.split(',').includes('slave') && masterId !== undefined && masterId !== '-';
+    }).length;
+}
+
 export async function startRedisCluster(
   masters = 3,
   opts: { replicas?: number; nodeTimeoutMs?: number } = {},
@@ -260,7 +272,10 @@ export async function startRedisCluster(
     for (const node of nodes) {
       for (;;) {
         const { stdout } = await run('redis-cli', ['-p', String(node.port), 'cluster', 'info']);
-        if (stdout.includes('cluster_state:ok')) break;
+        // Ready when the slots are served and this node knows every replica's master: right after
+        // `--cluster create` a node can report ok while still listing a replica as a master.
+        if (stdout.includes('cluster_state:ok') && (await replicasKnown(node.port)) === masters * replicas)
+          break;
         if (Date.now() > deadline) throw new Error(`cluster not ok on ${node.port}: ${stdout}`);
         await new Promise((r) => setTimeout(r, 100));
       }
