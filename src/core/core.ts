@@ -87,6 +87,10 @@ export interface Core {
   refreshBackoff: Map<string, number>;
   /** xorshift32 state that picks the fast-path hits whose latency is sampled (see `Cache#sampleStart`). */
   sampleState: number;
+  /** Fast-path calls until the next timed one (see `Cache#sampled`). */
+  sampleCountdown: number;
+  /** Fast-path hits since the last timed one: the weight it is recorded with. */
+  fastHits: number;
   /** The policy of calls without options (built once). */
   defaultPolicy: CallPolicy;
   closed: boolean;
@@ -130,6 +134,8 @@ export function createCore(o: ResolvedOptions): Core {
     refreshBackoff: new Map(),
     // Seeded per instance (never 0, xorshift's fixed point), so caches do not all time the same calls.
     sampleState: Math.floor(Math.random() * 0xffffffff) | 1,
+    sampleCountdown: 1,
+    fastHits: 0,
     defaultPolicy: { write: o.write, meta: NO_META, beta: o.beta, timeouts: o.timeouts, errorTtl: 0 },
     closed: false,
   };
