@@ -8,10 +8,13 @@ export interface ClusterNodeLike {
   readonly host: string;
   readonly port: number;
   readonly address?: string;
-  readonly client?: {
-    readonly isReady: boolean;
-    sendCommand(args: readonly RedisArgument[]): Promise<unknown>;
-  };
+  readonly client?: NodeClientLike;
+}
+
+/** A node's connection, as a refresh uses it. */
+export interface NodeClientLike {
+  readonly isReady: boolean;
+  sendCommand(args: readonly RedisArgument[]): Promise<unknown>;
 }
 
 /** The parts of a node-redis cluster client a refresh reads and drives. */
@@ -19,8 +22,12 @@ export interface ClusterTopologyLike {
   readonly masters: readonly ClusterNodeLike[];
   /** The shard of each slot (empty until the topology is known); the master's `address` is `host:port`. */
   readonly slots?: ReadonlyArray<{ readonly master: { readonly address: string } } | undefined>;
-  /** node-redis's slot-map owner; its `rediscover` is shared with the client's own MOVED handling. */
-  readonly _slots?: { rediscover(): Promise<void> };
+  /**
+   * node-redis's slot-map owner; its `rediscover` is shared with the client's own MOVED handling. Given a
+   * node's client, it asks that node first (else a node it picks at random, which may be one that stopped
+   * answering: its rediscovery, which all later ones join, would then wait on it).
+   */
+  readonly _slots?: { rediscover(startWith?: NodeClientLike): Promise<void> };
 }
 
 /** Bounds of a {@link SlotMapRefresh}. */
@@ -37,10 +44,12 @@ export interface SlotMapRefreshOptions {
  *
  * node-redis rediscovers on a `MOVED` reply, but a dead master answers nothing: by default its slots are
  * looked up again only once one of its connections has been reconnecting for 5 s, so a replica promoted
- * after one second gets its traffic seconds later. A refresh here first asks one ready master for
- * `CLUSTER SLOTS` over its existing connection and rediscovers (new connections) only when an owner
- * changed; while a master of the map stays unreachable it checks again every interval, so a promotion is
- * followed within about one interval of the other masters learning of it.
+ * after one second gets its traffic seconds later; a master that stops answering without closing its
+ * connections (paused, blackholed) is noticed only by command timeouts. A refresh here first asks the ready
+ * masters for `CLUSTER SLOTS` over their existing connections (the first answer counts) and, only when an
+ * owner changed, rediscovers (new connections) starting from the master that answered; while a master of
+ * the map stays unreachable it checks again every interval, so a promotion is followed within about one
+ * interval of the other masters learning of it.
  *
  * **Bounded**: one refresh in flight, at most one start per `minIntervalMs`, each given up after
  * `timeoutMs`; requests in between coalesce into one more refresh.
@@ -108,12 +117,20 @@ export class SlotMapRefresh {
   async #refresh(): Promise<void> {
     const rediscover = this.#cluster._slots;
     if (rediscover === undefined) return;
-    const live = this.#cluster.masters.find((m) => m.client?.isReady === true)?.client;
-    if (live !== undefined && sameOwners(await live.sendCommand(['CLUSTER', 'SLOTS']), this.#cluster.slots))
-      return;
+    // Every master with a ready connection is asked and the first answer counts: a paused or blackholed
+    // master still looks ready and never answers, so asking only one could ask it every time.
+    const live = this.#cluster.masters.flatMap((m) => (m.client?.isReady === true ? [m.client] : []));
+    let answered: NodeClientLike | undefined;
+    if (live.length > 0) {
+      const first = await Promise.any(
+        live.map((client) => client.sendCommand(['CLUSTER', 'SLOTS']).then((reply) => ({ client, reply }))),
+      );
+      if (sameOwners(first.reply, this.#cluster.slots)) return;
+      answered = first.client;
+    }
     if (this.#closed) return;
     this.counts.rediscoveries++;
-    await rediscover.rediscover();
+    await rediscover.rediscover(answered);
   }
 
   /** True when a master of the map has a connection that is not ready (it is reconnecting). */

@@ -137,7 +137,12 @@ export class ClusterTransport implements RedisTransport {
 
   recycle(): void {
     // Node connections of a cluster reconnect by themselves; a blackholed node is bounded by the
-    // per-command timeout only (the cluster client offers no way to drop one node's socket).
+    // per-command timeout (the cluster client offers no way to drop one node's socket), and each timeout
+    // re-reads the slot map (`commandTimedOut`), which routes its slots away once a replica took over.
+  }
+
+  commandTimedOut(): void {
+    this.#refresh.request();
   }
 
   async close(): Promise<void> {

@@ -406,6 +406,7 @@ export abstract class RedisStoreBase implements Store {
   readonly #expired = (command: RedisCommand): void => {
     this.#stats.timeouts++;
     command.sink.reject(new StoreTimeoutError(`${this.name}.${command.op}`, this.#timeoutMs));
+    this.#transport.commandTimedOut?.();
     this.#watchStall(command);
   };
 
@@ -433,6 +434,7 @@ export abstract class RedisStoreBase implements Store {
     return new Promise<T>((resolve, reject) => {
       const deadline = deadlines.start(() => {
         this.#stats.timeouts++;
+        this.#transport.commandTimedOut?.();
         reject(new StoreTimeoutError(`${this.name}.${op}`, this.#timeoutMs, this.#health.error));
       });
       pending.then(

@@ -68,6 +68,12 @@ export interface RedisTransport {
    * {@link RequestGate}.
    */
   failover?(): void;
+  /**
+   * Optional: a command hit the command timeout. A Cluster transport re-reads its slot map (bounded): a
+   * master that stopped answering without closing its connections (paused, blackholed) never causes a
+   * connection error or a `MOVED`, so without this its slots would stay routed to it after a failover.
+   */
+  commandTimedOut?(): void;
   close(): Promise<void>;
 }
 

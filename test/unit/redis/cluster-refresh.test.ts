@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  type ClusterNodeLike,
   type ClusterTopologyLike,
   SlotMapRefresh,
   sameOwners,
@@ -110,6 +111,21 @@ describe('SlotMapRefresh', () => {
     cluster.down.isReady = true;
     await vi.advanceTimersByTimeAsync(1000);
     expect(events.filter((e) => e === 'check').length).toBeLessThanOrEqual(checks + 1);
+    refresh.close();
+  });
+
+  it('asks every ready master, takes the first answer and rediscovers from the master that gave it', async () => {
+    const { cluster } = fakeCluster([REPLY[0], [8192, 16383, ['10.0.0.3', 7000, 'id-c']]]);
+    // A paused master looks ready and never answers; first in the list, where asking one master would ask it.
+    const silent = { isReady: true, sendCommand: vi.fn(() => new Promise<unknown>(() => {})) };
+    const masters = cluster.masters as ClusterNodeLike[];
+    masters.unshift({ host: '10.0.0.9', port: 7000, address: '10.0.0.9:7000', client: silent });
+    const refresh = new SlotMapRefresh(cluster, { minIntervalMs: 100, timeoutMs: 1000 }, () => {});
+    refresh.request();
+    await vi.advanceTimersByTimeAsync(50);
+    expect(silent.sendCommand).toHaveBeenCalledTimes(1);
+    expect(refresh.counts).toEqual({ checks: 1, rediscoveries: 1 });
+    expect(cluster._slots!.rediscover).toHaveBeenCalledWith(masters[1]!.client);
     refresh.close();
   });
 
