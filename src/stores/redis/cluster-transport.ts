@@ -55,6 +55,7 @@ export class ClusterTransport implements RedisTransport {
   readonly #errorListener: Listener;
   readonly #refresh: SlotMapRefresh;
   readonly #refreshListener: Listener;
+  readonly #readyListener: Listener;
   readonly #failed = (err: unknown): never => {
     if (staleMapSign(err)) this.#refresh.request();
     throw err;
@@ -67,8 +68,13 @@ export class ClusterTransport implements RedisTransport {
     owned: boolean,
     connected: boolean,
     settings: ConnectionSettings,
-    onError: (err: unknown) => void,
+    signals: {
+      onError: (err: unknown) => void;
+      /** A node's connection became ready: `host:port`, as the slot map names masters. */
+      onReady: (node: string) => void;
+    },
   ) {
+    const { onError, onReady } = signals;
     this.#cluster = cluster;
     this.#owned = owned;
     this.#settings = settings;
@@ -82,6 +88,11 @@ export class ClusterTransport implements RedisTransport {
     );
     this.#refreshListener = () => this.#refresh.request();
     cluster.on('node-reconnecting', this.#refreshListener);
+    this.#readyListener = (info: unknown) => {
+      const { host, port } = (info ?? {}) as { host?: unknown; port?: unknown };
+      if (typeof host === 'string' && typeof port === 'number') onReady(`${host}:${port}`);
+    };
+    cluster.on('node-ready', this.#readyListener);
     this.firstReady = connected ? undefined : new Promise<void>((resolve) => this.#connect(resolve, 0));
   }
 
@@ -151,6 +162,7 @@ export class ClusterTransport implements RedisTransport {
     clearTimeout(this.#retry);
     this.#refresh.close();
     this.#cluster.off('node-reconnecting', this.#refreshListener);
+    this.#cluster.off('node-ready', this.#readyListener);
     if (!this.#owned) {
       this.#cluster.off('error', this.#errorListener);
       return;

@@ -123,11 +123,14 @@ export class ConnectionHealth {
     };
   }
 
-  /** A connection of the store became ready: tells every listener (one that throws does not stop the rest). */
-  becameReady(): void {
+  /**
+   * A connection of the store became ready (to `node`, `host:port`, where the store has one per server):
+   * tells every listener (one that throws does not stop the rest).
+   */
+  becameReady(node?: string): void {
     for (const listener of this.#readyListeners) {
       try {
-        listener(undefined);
+        listener(node);
       } catch {
         // A listener's bug must not break the connection's event handler.
       }

@@ -33,8 +33,8 @@ export class RedisClusterStore extends RedisStoreBase {
   constructor(connection: RedisClusterStoreConnection, options: RedisStoreOptions = {}) {
     const resolved = resolveRedisOptions(options);
     let made: ClusterTransport | undefined;
-    super(resolved, 'redis-cluster', (settings, onError) => {
-      made = makeTransport(connection, settings, onError);
+    super(resolved, 'redis-cluster', (settings, onError, onReady) => {
+      made = makeTransport(connection, settings, onError, onReady);
       return made;
     });
     this.#transport = made!;
@@ -61,12 +61,16 @@ function makeTransport(
   connection: RedisClusterStoreConnection,
   settings: ConnectionSettings,
   onError: (err: unknown) => void,
+  onReady: (node: string) => void,
 ): ClusterTransport {
   if (typeof connection !== 'object' || connection === null) {
     throw new InvalidOptionError(`Expected \`{ rootNodes }\` or \`{ client }\`, got ${describe(connection)}`);
   }
   if ('client' in connection) {
-    return new ClusterTransport(connection.client, false, connection.connected === true, settings, onError);
+    return new ClusterTransport(connection.client, false, connection.connected === true, settings, {
+      onError,
+      onReady,
+    });
   }
   if (!Array.isArray(connection.rootNodes) || connection.rootNodes.length === 0) {
     throw new InvalidOptionError(
@@ -85,5 +89,5 @@ function makeTransport(
       },
     },
   }) as unknown as RedisClusterLike;
-  return new ClusterTransport(cluster, true, false, settings, onError);
+  return new ClusterTransport(cluster, true, false, settings, { onError, onReady });
 }

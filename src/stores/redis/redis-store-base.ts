@@ -212,7 +212,7 @@ export abstract class RedisStoreBase implements Store {
     makeTransport: (
       settings: ConnectionSettings,
       onError: (err: unknown) => void,
-      onReady: () => void,
+      onReady: (node?: string) => void,
     ) => RedisTransport,
   ) {
     this.#options = options;
@@ -223,7 +223,7 @@ export abstract class RedisStoreBase implements Store {
     this.#transport = makeTransport(
       options,
       (err) => this.#connectionError(err),
-      () => this.#health.becameReady(),
+      (node) => this.#health.becameReady(node),
     );
     this.#health = new ConnectionHealth(this.name, this.#transport.firstReady, () => this.#lastReplyAt);
   }
