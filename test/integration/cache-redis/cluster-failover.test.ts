@@ -51,7 +51,12 @@ async function liveView(): Promise<Awaited<ReturnType<typeof clusterNodes>>> {
   throw new Error('no cluster node answers');
 }
 
-async function failOver(fault: Fault): Promise<void> {
+/** Tags (8, spread over the masters) and a version on every key, as the outage tests use them. */
+function tagged(key: string): { tags: string[]; version: string } {
+  return { tags: [`t${Number(key.slice(3)) % 8}`], version: 'v1' };
+}
+
+async function failOver(fault: Fault, withTags = false): Promise<void> {
   const nodes = await liveView();
   // A master that still has a live replica (an earlier test may have used one up).
   const victimNode = nodes.find(
@@ -70,7 +75,7 @@ async function failOver(fault: Fault): Promise<void> {
   await store.ready();
   const writer = new Cache({ l2: store, l1: false, prefix: PREFIX });
   const keys = Array.from({ length: 600 }, (_, i) => `key${i}`);
-  for (const k of keys) await writer.set(k, `v:${k}`);
+  for (const k of keys) await writer.set(k, `v:${k}`, withTags ? tagged(k) : undefined);
   const victimAddress = `127.0.0.1:${victim.port}`;
   const onVictim = new Set(keys.filter((k) => store.nodeFor(PREFIX + k) === victimAddress));
   expect(onVictim.size).toBeGreaterThan(100);
@@ -84,7 +89,7 @@ async function failOver(fault: Fault): Promise<void> {
   // No L1: every call is an L2 read, so a hit says L2 answered for that key.
   const cache = new Cache({ l2: store, l1: false, prefix: PREFIX });
   try {
-    const load = startLoad(cache, keys);
+    const load = startLoad(cache, keys, 16, withTags ? tagged : undefined);
     await new Promise((r) => setTimeout(r, 500));
     const killedAt = performance.now();
     if (fault === 'SIGKILL') await victim.kill();
@@ -113,13 +118,13 @@ async function failOver(fault: Fault): Promise<void> {
     const promoted = `127.0.0.1:${replica.port}`;
     const breakers = cache.stats().l2CircuitOpenByNode ?? {};
     console.log(
-      `${fault}: kill → replica promoted ${failoverMs.toFixed(0)} ms; promoted → first L2 hit on its slots ` +
+      `${fault}${withTags ? ' with tags' : ''}: kill → replica promoted ${failoverMs.toFixed(0)} ms; promoted → first L2 hit on its slots ` +
         `${resumeMs.toFixed(0)} ms; calls ${calls.length}, failed ${failed}, worst ${worst.toFixed(1)} ms; ` +
         `victim-slot hit ratio after resume ${laterHitRatio.toFixed(3)}; other slots' longest L2 gap ` +
         `${otherGapMs.toFixed(0)} ms; ` +
         `nodeFor → ${store.nodeFor(PREFIX + [...onVictim][0]!)}; breakers ${JSON.stringify(breakers)}`,
     );
-    const as = fault === 'SIGKILL' ? '' : ' (SIGSTOP)';
+    const as = (fault === 'SIGKILL' ? '' : ' (SIGSTOP)') + (withTags ? ' (tags + version)' : '');
     reportFigure(`kill → replica promoted${as}`, Math.round(failoverMs), 'ms');
     reportFigure(`promoted → L2 hits on its slots${as}`, Math.round(resumeMs), 'ms');
     reportFigure(`failed calls${as}`, failed, 'calls');
@@ -139,6 +144,13 @@ async function failOver(fault: Fault): Promise<void> {
     // The dead master's open breaker went with it: nothing reports L2 as cut any more.
     expect(breakers[victimAddress]).toBeUndefined();
     expect(cache.stats().l2CircuitOpen).toBe(false);
+    if (withTags) {
+      // Tag invalidation works across the new topology: t0's keys miss, another tag's keys still hit.
+      await cache.invalidateTags(['t0']);
+      for (const k of ['key0', 'key8', 'key16'])
+        expect(await cache.get(k, { version: 'v1' })).toBeUndefined();
+      expect(await cache.get('key1', { version: 'v1' })).toBe('v:key1');
+    }
   } finally {
     // A stopped master resumes as a replica of the promoted one; the cluster is stopped after the file.
     if (fault === 'SIGSTOP') process.kill(victim.pid, 'SIGCONT');
@@ -158,6 +170,11 @@ describe('Cache over a 6-node Redis Cluster when a master with a replica fails',
   it(
     'SIGSTOP (silent, connections open): 0 failed calls, L2 hits on its slots resume within failover + 1 s',
     () => failOver('SIGSTOP'),
+    90_000,
+  );
+  it(
+    'SIGKILL with tags and a version on every call: the same bounds, and tag invalidation works after it',
+    () => failOver('SIGKILL', true),
     90_000,
   );
 });

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Cache } from '../../../src/cache.js';
+import type { GetOrSetOptions } from '../../../src/options.js';
 import { SLOT_COUNT } from '../../../src/stores/redis/cluster-slot.js';
 
 export const run = promisify(execFile);
@@ -21,12 +22,14 @@ export interface CallRecord {
 /**
  * `workers` loops of getOrSet over `keys` until `stop()`, which resolves every call made. Each worker
  * yields to the event loop between calls, as requests arriving from sockets do: a call the breaker refuses
- * settles without I/O, and loops of those alone would starve every timer.
+ * settles without I/O, and loops of those alone would starve every timer. `options` gives each key's call
+ * options (tags, version).
  */
 export function startLoad(
   cache: Cache,
   keys: readonly string[],
   workers = 16,
+  options?: (key: string) => GetOrSetOptions,
 ): { stop(): Promise<CallRecord[]> } {
   const calls: CallRecord[] = [];
   let running = true;
@@ -37,10 +40,14 @@ export function startLoad(
       let failed = false;
       const at = performance.now();
       try {
-        await cache.getOrSet(key, async () => {
-          loaded = true;
-          return `v:${key}`;
-        });
+        await cache.getOrSet(
+          key,
+          async () => {
+            loaded = true;
+            return `v:${key}`;
+          },
+          options?.(key),
+        );
       } catch {
         failed = true;
       }
