@@ -267,8 +267,8 @@ export class Cache {
   /**
    * The fast path of reads without per-call options on the root cache: a fresh, untagged L1 entry, counted
    * as a hit (a key found in L1 was validated when it was written). Its latency is sampled about 1 in
-   * SAMPLE_EVERY calls, each sample weighing the fast hits it stands for, to keep it cheap; every other read is timed
-   * (the slow ones must reach p99 and max).
+   * SAMPLE_EVERY calls, each sample weighing the fast hits it stands for, to keep it cheap; every other
+   * read is timed (the slow ones must reach p99 and max).
    * Anything else (`undefined`) takes the full path, which counts it.
    */
   #freshL1Hit(key: string): Entry | undefined {
@@ -276,17 +276,14 @@ export class Cache {
     if (c.l1 === undefined) return undefined;
     const t0 = --c.sampleCountdown === 0 ? performance.now() : NOT_SAMPLED;
     const e = c.l1.get(key);
-    if (e === undefined || e.tags !== undefined || c.closed || c.o.clock.now() >= e.expiresAt) {
+    const now = c.o.clock.now();
+    if (e === undefined || e.tags !== undefined || c.closed || now >= e.expiresAt) {
       // Not a fast hit (the full path times it): the hits since the last sample go to the next one.
       if (t0 !== NOT_SAMPLED) this.#drawSampleGap();
       return undefined;
     }
-    if (e.sliding > 0) slide(c, key, e, c.o.clock.now());
-    const s = c.stats;
-    s.hits++;
-    s.l1Hits++;
-    if (c.events.listening.hit) c.events.emit('hit', { key, tier: 'l1' });
-    noteHit('l1');
+    if (e.sliding > 0) slide(c, key, e, now);
+    this.#countHit(key, 'l1');
     c.fastHits++;
     if (t0 !== NOT_SAMPLED) this.#sampled(t0);
     return e;

@@ -85,7 +85,7 @@ export interface Core {
   background: Set<Promise<unknown>>;
   /** Keys whose background refresh failed, and when one may be tried again. */
   refreshBackoff: Map<string, number>;
-  /** xorshift32 state that picks the fast-path hits whose latency is sampled (see `Cache#sampleStart`). */
+  /** xorshift32 state that picks the fast-path hits whose latency is sampled (see `Cache#drawSampleGap`). */
   sampleState: number;
   /** Fast-path calls until the next timed one (see `Cache#sampled`). */
   sampleCountdown: number;
