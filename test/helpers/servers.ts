@@ -224,16 +224,44 @@ export interface ClusterHandle {
   stop(): Promise<void>;
 }
 
-/** How many replicas, each attached to a master, the node on `port` lists. */
-async function replicasKnown(port: number): Promise<number> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'nodes']);
+/** A node of `CLUSTER NODES`: its id, port, role, the id of its master (replicas) and its slot ranges. */
+export interface ClusterNode {
+  readonly id: string;
+  readonly port: number;
+  readonly master: boolean;
+  readonly failed: boolean;
+  readonly masterId: string | undefined;
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+}
+
+/** `CLUSTER NODES` as seen by the node on `port`. */
+export async function clusterNodes(port: number): Promise<ClusterNode[]> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'CLUSTER', 'NODES']);
   return stdout
     .trim()
     .split('\n')
-    .filter((line) => {
-      const [, , flags, masterId] = line.trim().split(' ');
-      return flags?.split(',').includes('slave') && masterId !== undefined && masterId !== '-';
-    }).length;
+    .map((line) => {
+      const [id, addr, flags, masterId, , , , , ...slots] = line.trim().split(' ');
+      const ranges = slots
+        .filter((s) => !s.startsWith('['))
+        .map((s) => {
+          const [a, b] = s.split('-').map(Number);
+          return [a!, b ?? a!] as const;
+        });
+      return {
+        id: id!,
+        port: Number(addr!.split('@')[0]!.split(':')[1]),
+        master: flags!.split(',').includes('master'),
+        failed: flags!.split(',').includes('fail'),
+        masterId: masterId === '-' ? undefined : masterId,
+        ranges,
+      };
+    });
+}
+
+/** How many replicas, each attached to a master, the node on `port` lists. */
+async function replicasKnown(port: number): Promise<number> {
+  return (await clusterNodes(port)).filter((n) => !n.master && n.masterId !== undefined).length;
 }
 
 export async function startRedisCluster(

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { RedisClusterStore } from '../../../src/stores/redis/redis-cluster-store.js';
 import { reportFigure } from '../../helpers/figures.js';
-import { type ClusterHandle, startRedisCluster } from '../../helpers/servers.js';
-import { type CallRecord, clusterNodes, run, startLoad, until, worstMs } from './cluster-load.js';
+import { type ClusterHandle, clusterNodes, startRedisCluster } from '../../helpers/servers.js';
+import { type CallRecord, run, startLoad, until, worstMs } from './cluster-load.js';
 
 const PREFIX = 'fo:';
 

@@ -1,11 +1,12 @@
 /**
- * getOrSet load and Cluster topology reads shared by the Cluster failover and resharding tests.
+ * getOrSet load and Cluster slot-owner reads shared by the Cluster failover and resharding tests.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Cache } from '../../../src/cache.js';
 import type { GetOrSetOptions } from '../../../src/options.js';
 import { SLOT_COUNT } from '../../../src/stores/redis/cluster-slot.js';
+import { clusterNodes } from '../../helpers/servers.js';
 
 export const run = promisify(execFile);
 
@@ -70,41 +71,6 @@ export function worstMs(calls: readonly CallRecord[]): number {
   let worst = 0;
   for (const c of calls) if (c.ms > worst) worst = c.ms;
   return worst;
-}
-
-/** A node of `CLUSTER NODES`: its id, port, role, the id of its master (replicas) and its slot ranges. */
-export interface ClusterNode {
-  readonly id: string;
-  readonly port: number;
-  readonly master: boolean;
-  readonly failed: boolean;
-  readonly masterId: string | undefined;
-  readonly ranges: ReadonlyArray<readonly [number, number]>;
-}
-
-/** `CLUSTER NODES` as seen by the node on `port`. */
-export async function clusterNodes(port: number): Promise<ClusterNode[]> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), 'CLUSTER', 'NODES']);
-  return stdout
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const [id, addr, flags, masterId, , , , , ...slots] = line.trim().split(' ');
-      const ranges = slots
-        .filter((s) => !s.startsWith('['))
-        .map((s) => {
-          const [a, b] = s.split('-').map(Number);
-          return [a!, b ?? a!] as const;
-        });
-      return {
-        id: id!,
-        port: Number(addr!.split('@')[0]!.split(':')[1]),
-        master: flags!.split(',').includes('master'),
-        failed: flags!.split(',').includes('fail'),
-        masterId: masterId === '-' ? undefined : masterId,
-        ranges,
-      };
-    });
 }
 
 /** The port of the master owning each slot, as the node on `port` sees it (-1 where none). */

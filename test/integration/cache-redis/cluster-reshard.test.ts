@@ -4,8 +4,8 @@ import { Cache } from '../../../src/cache.js';
 import { keySlot, tagForSlot } from '../../../src/stores/redis/cluster-slot.js';
 import { RedisClusterStore } from '../../../src/stores/redis/redis-cluster-store.js';
 import { reportFigure } from '../../helpers/figures.js';
-import { type ClusterHandle, startRedisCluster } from '../../helpers/servers.js';
-import { type CallRecord, clusterNodes, run, slotOwners, startLoad, worstMs } from './cluster-load.js';
+import { type ClusterHandle, clusterNodes, startRedisCluster } from '../../helpers/servers.js';
+import { type CallRecord, run, slotOwners, startLoad, worstMs } from './cluster-load.js';
 
 const PREFIX = 'rs:';
 const SLOTS = 1000;
