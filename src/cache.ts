@@ -81,7 +81,6 @@ export interface WrapOptions<A extends unknown[]> extends GetOrSetOptions {
  * (here `performance.now()` takes ~100 ns+ on a VM), so timing 1 in 16 cost a fifth of the fast path.
  */
 const SAMPLE_EVERY = 256;
-const NOT_SAMPLED = -1;
 const SCOPE = Symbol('stratacache.scope');
 
 /**
@@ -273,19 +272,31 @@ export class Cache {
    */
   #freshL1Hit(key: string): Entry | undefined {
     const c = this.#core;
-    if (c.l1 === undefined) return undefined;
-    const t0 = --c.sampleCountdown === 0 ? performance.now() : NOT_SAMPLED;
-    const e = c.l1.get(key);
+    return --c.sampleCountdown === 0 ? this.#timedL1Hit(c, key) : this.#l1Hit(c, key);
+  }
+
+  /** The untimed lookup of {@link #freshL1Hit}, kept small so that V8 inlines the whole fast path. */
+  #l1Hit(c: Core, key: string): Entry | undefined {
+    const l1 = c.l1;
+    if (l1 === undefined) return undefined;
+    const e = l1.get(key);
     const now = c.o.clock.now();
-    if (e === undefined || e.tags !== undefined || c.closed || now >= e.expiresAt) {
-      // Not a fast hit (the full path times it): the hits since the last sample go to the next one.
-      if (t0 !== NOT_SAMPLED) this.#drawSampleGap();
-      return undefined;
-    }
+    if (e === undefined || e.tags !== undefined || c.closed || now >= e.expiresAt) return undefined;
     if (e.sliding > 0) slide(c, key, e, now);
     this.#countHit(key, 'l1');
     c.fastHits++;
-    if (t0 !== NOT_SAMPLED) this.#sampled(t0);
+    return e;
+  }
+
+  /** A sampled fast-path call: {@link #l1Hit} timed. A call that is not a fast hit (the full path times it) leaves the hits since the last sample to the next one. */
+  #timedL1Hit(c: Core, key: string): Entry | undefined {
+    const t0 = performance.now();
+    const e = this.#l1Hit(c, key);
+    if (e !== undefined) {
+      c.stats.getLatency.record(performance.now() - t0, c.fastHits);
+      c.fastHits = 0;
+    }
+    this.#drawSampleGap();
     return e;
   }
 
@@ -295,17 +306,9 @@ export class Cache {
   }
 
   /**
-   * Records a timed fast-path hit, weighing the fast hits since the previous one (it stands for them),
-   * and draws the number of calls until the next one at random from 1..2·SAMPLE_EVERY−1 (mean
-   * SAMPLE_EVERY), so that no periodic access pattern is always or never timed.
+   * Draws the number of fast-path calls until the next timed one at random from 1..2·SAMPLE_EVERY−1
+   * (mean SAMPLE_EVERY), so that no periodic access pattern is always or never timed.
    */
-  #sampled(t0: number): void {
-    const c = this.#core;
-    c.stats.getLatency.record(performance.now() - t0, c.fastHits);
-    c.fastHits = 0;
-    this.#drawSampleGap();
-  }
-
   #drawSampleGap(): void {
     const c = this.#core;
     let x = c.sampleState;
