@@ -10,16 +10,15 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPinned, npmFlags, pinnedDir, repositoryRoot } from '../helpers/pinned.js';
 
 const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = repositoryRoot;
 const ts7Pinned = join(root, 'test', 'package', 'typescript-7');
-/** Inside .tmp (kept between runs): reinstalled only when the pinned version changes. */
-const ts7Dir = join(root, '.tmp', 'typescript-7');
-const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+// TypeScript 7's compiler is a native binary in an optional platform package (@typescript/typescript-<os>-<arch>).
+const ts7Dir = pinnedDir('typescript-7');
 
 const compilers = {
   '5.9': join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
@@ -110,22 +109,6 @@ let base: string | undefined;
 const results = new Map<string, Promise<{ ok: boolean; errors: string[] }>>();
 const key = (v: Version, deps: Deps, kind: Kind, p: Program): string => `${v}|${deps}|${kind}|${p}`;
 
-async function installTypeScript7(): Promise<void> {
-  const want = (
-    JSON.parse(readFileSync(join(ts7Pinned, 'package.json'), 'utf8')) as {
-      dependencies: { typescript: string };
-    }
-  ).dependencies.typescript;
-  const have = join(ts7Dir, 'node_modules', 'typescript', 'package.json');
-  if (existsSync(have) && (JSON.parse(readFileSync(have, 'utf8')) as { version: string }).version === want)
-    return;
-  rmSync(ts7Dir, { recursive: true, force: true });
-  mkdirSync(ts7Dir, { recursive: true });
-  for (const f of ['package.json', 'package-lock.json']) cpSync(join(ts7Pinned, f), join(ts7Dir, f));
-  // TypeScript 7's compiler is a native binary in an optional platform package (@typescript/typescript-<os>-<arch>).
-  await run('npm', ['ci', ...npmFlags], { cwd: ts7Dir });
-}
-
 /** Two consumer projects (with and without @types/node), each with an ESM and a CommonJS package. */
 async function installConsumers(dir: string): Promise<void> {
   const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: root });
@@ -201,7 +184,7 @@ describe('the packed package type-checks in consumer projects', () => {
   beforeAll(async () => {
     expect(existsSync(join(root, 'dist', 'index.d.ts')), 'run `npm run build` first').toBe(true);
     base = mkdtempSync(join(tmpdir(), 'stratacache-consumers-'));
-    await Promise.all([installTypeScript7(), installConsumers(base)]);
+    await Promise.all([installPinned('typescript-7', ts7Pinned), installConsumers(base)]);
     const combos = versions.flatMap((v) =>
       depsList.flatMap((d) => kinds.flatMap((k) => programNames.map((p) => [v, d, k, p] as const))),
     );
