@@ -157,6 +157,21 @@ export class ShardedStore implements Store {
     if (stores.every((s) => s.getNumbers !== undefined)) this.getNumbers = (keys) => this.#getNumbers(keys);
   }
 
+  /**
+   * Forwards each node store's ready signal (`Store.onReady`) with the node's name, so the `Cache` probes
+   * that node's breaker at once. Does not end an ejection: an ejected node rejoins after `retryAfterMs`.
+   */
+  onReady(listener: (node: string | undefined) => void): () => void {
+    const offs: Array<() => void> = [];
+    for (const node of this.#nodes.values()) {
+      const off = node.store.onReady?.(() => listener(node.name));
+      if (off !== undefined) offs.push(off);
+    }
+    return () => {
+      for (const off of offs) off();
+    };
+  }
+
   /** Listens to `error`, `eject` and `rejoin`; returns a function that removes the listener. Never throws. */
   on<E extends keyof ShardedStoreEvents>(
     event: E,

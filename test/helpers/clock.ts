@@ -14,6 +14,16 @@ export function seeded(seed: number): () => number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `cond` every 20 ms until it holds or `timeoutMs` passed; resolves whether it held (real time). */
+export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await sleep(20);
+  }
+  return cond();
+}
+
 /** Rejects when `p` has not settled within `ms` (a hang fails the test instead of stalling it). */
 export function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

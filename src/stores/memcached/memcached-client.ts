@@ -2,10 +2,11 @@
  * Over 400 lines: the public client API (get, gets, getMany, set modes, delete, touch, incr, lease), each a
  * short meta-protocol command, plus the connection pick; parsing and the socket are in their own files.
  */
-import { ClosedError, InvalidOptionError, StoreError, ValueTooLargeError } from '../../errors.js';
+import { InvalidOptionError, StoreError, ValueTooLargeError } from '../../errors.js';
 import { assertKnownKeys, assertPositiveInt, assertTtl, describe } from '../../internal/asserts.js';
 import { encodeKey } from './key-codec.js';
-import { errorFromReply, MemcachedConnection } from './memcached-connection.js';
+import { errorFromReply } from './memcached-connection.js';
+import { MemcachedPool } from './memcached-pool.js';
 import type { MetaReply } from './meta-reply-parser.js';
 
 /**
@@ -34,8 +35,13 @@ export interface MemcachedClientOptions {
    * @default 1048064 (1 MiB − 512)
    */
   maxValueBytes?: number;
-  /** First wait before reconnecting to a server that refused or timed out; doubles up to 2 s. @default 100 */
+  /**
+   * First wait before redialling a server that refused or timed out (requests that need a connection
+   * fail fast meanwhile); doubles up to `maxReconnectDelayMs`, ±25 % jitter. @default 5
+   */
   reconnectDelayMs?: number;
+  /** The longest wait between two redials while the server is down. @default 100 */
+  maxReconnectDelayMs?: number;
 }
 
 /** Storage modes of `ms`. */
@@ -73,7 +79,6 @@ export interface MemcachedLease {
 }
 
 const DEFAULT_PORT = 11211;
-const MAX_RECONNECT_DELAY_MS = 2000;
 const MODES: Record<MemcachedSetMode, string> = {
   set: 'S',
   add: 'E',
@@ -92,6 +97,7 @@ export const CLIENT_OPTION_KEYS = [
   'timeoutMs',
   'maxValueBytes',
   'reconnectDelayMs',
+  'maxReconnectDelayMs',
 ] as const;
 
 /**
@@ -101,8 +107,9 @@ export const CLIENT_OPTION_KEYS = [
  * by an opaque token, and `getMany` sends one quiet `mg` per key ended by `mn` (one round trip, misses cost
  * no bytes back). A connection that times out, breaks the protocol or closes mid-reply is discarded and
  * its pending requests fail with `StoreTimeoutError`/`ProtocolError`/`StoreError`; the next request opens
- * a replacement. After a refused or timed-out connect the client **fails fast** for a short backoff
- * (100 ms doubling to 2 s) instead of queueing.
+ * a replacement. After a refused or timed-out connect the client **fails fast** instead of queueing and
+ * redials in the background (5 ms doubling to 100 ms, see `MemcachedPool`); {@link onReady} says when the
+ * server is back.
  *
  * Keys are strings or bytes of any content and length (see `encodeKey`: base64 `b` flag, long keys
  * shortened with SHA-256). TTLs are milliseconds rounded up to whole seconds.
@@ -121,29 +128,26 @@ export class MemcachedClient {
   readonly address: string;
   /** The largest value `set` accepts, in bytes. */
   readonly maxValueBytes: number;
-  readonly #host: string;
-  readonly #port: number;
-  readonly #connectTimeoutMs: number;
-  readonly #timeoutMs: number;
-  readonly #reconnectDelayMs: number;
-  readonly #pool: Array<MemcachedConnection | undefined>;
-  #next = 0;
-  #downUntil = 0;
-  #delay: number;
-  #closed = false;
+  readonly #pool: MemcachedPool;
 
   constructor(options: MemcachedClientOptions) {
     assertKnownKeys('options', options, CLIENT_OPTION_KEYS);
     const { host, port } = resolveAddress(options);
-    this.#host = host;
-    this.#port = port;
     this.address = `${host}:${port}`;
-    this.#pool = new Array(assertPositiveInt('poolSize', options.poolSize ?? 2)).fill(undefined);
-    this.#connectTimeoutMs = assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000);
-    this.#timeoutMs = assertTtl('timeoutMs', options.timeoutMs ?? 1000);
+    const reconnectDelayMs = assertTtl('reconnectDelayMs', options.reconnectDelayMs ?? 5);
+    this.#pool = new MemcachedPool({
+      host,
+      port,
+      size: assertPositiveInt('poolSize', options.poolSize ?? 2),
+      connectTimeoutMs: assertTtl('connectTimeoutMs', options.connectTimeoutMs ?? 1000),
+      timeoutMs: assertTtl('timeoutMs', options.timeoutMs ?? 1000),
+      reconnectDelayMs,
+      maxReconnectDelayMs: Math.max(
+        reconnectDelayMs,
+        assertTtl('maxReconnectDelayMs', options.maxReconnectDelayMs ?? 100),
+      ),
+    });
     this.maxValueBytes = assertPositiveInt('maxValueBytes', options.maxValueBytes ?? 1024 * 1024 - 512);
-    this.#reconnectDelayMs = assertTtl('reconnectDelayMs', options.reconnectDelayMs ?? 100);
-    this.#delay = this.#reconnectDelayMs;
   }
 
   /** The value under `key`, or `undefined`. */
@@ -164,7 +168,7 @@ export class MemcachedClient {
   async getMany(keys: readonly (string | Uint8Array)[]): Promise<Array<NodeBuffer | undefined>> {
     if (keys.length === 0) return [];
     const wire = keys.map(encodeKey);
-    const replies = await this.#pick().batch(wire.length, (i) => `mg ${wire[i]} v`);
+    const replies = await this.#pool.pick().batch(wire.length, (i) => `mg ${wire[i]} v`);
     return replies.map((reply) => {
       if (reply === undefined) return undefined;
       if (reply.code === 'VA') return reply.value;
@@ -202,7 +206,7 @@ export class MemcachedClient {
     const wire = entries.map(
       (e) => `${msHead(encodeKey(e.key), e.value.byteLength)} T${ttlSeconds(e.ttlMs)}`,
     );
-    const replies = await this.#pick().batch(
+    const replies = await this.#pool.pick().batch(
       wire.length,
       (i) => wire[i]!,
       entries.map((e) => e.value),
@@ -235,7 +239,7 @@ export class MemcachedClient {
   async deleteMany(keys: readonly (string | Uint8Array)[]): Promise<number> {
     if (keys.length === 0) return 0;
     const wire = keys.map(encodeKey);
-    const replies = await this.#pick().batch(wire.length, (i) => `md ${wire[i]}`);
+    const replies = await this.#pool.pick().batch(wire.length, (i) => `md ${wire[i]}`);
     let removed = 0;
     for (const reply of replies) {
       if (reply === undefined) removed++;
@@ -300,14 +304,20 @@ export class MemcachedClient {
 
   /** A round trip (`mn`) on one pooled connection; rejects if the server does not answer in time. */
   async ping(): Promise<void> {
-    await this.#pick().batch(0, () => '');
+    await this.#pool.pick().batch(0, () => '');
+  }
+
+  /**
+   * Calls `listener` each time the server answers a connect again after one failed (the client redials
+   * in the background while it is down); returns a function that removes the listener.
+   */
+  onReady(listener: () => void): () => void {
+    return this.#pool.onReady(listener);
   }
 
   /** Closes every connection after its pending requests finish (bounded by `timeoutMs`); idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all(this.#pool.map((conn) => conn?.close()));
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 
   #checkSize(value: Uint8Array): void {
@@ -319,40 +329,7 @@ export class MemcachedClient {
   }
 
   #single(command: string, body?: Uint8Array): Promise<MetaReply> {
-    return this.#pick().single(command, body);
-  }
-
-  /** A usable pooled connection, replacing a discarded one; fails fast while the server is down. */
-  #pick(): MemcachedConnection {
-    if (this.#closed) throw new ClosedError(`memcached client ${this.address}`);
-    const i = this.#next;
-    this.#next = (i + 1) % this.#pool.length;
-    const conn = this.#pool[i];
-    if (conn?.usable) return conn;
-    if (Date.now() < this.#downUntil) {
-      throw new StoreError(
-        `memcached ${this.address} is unreachable; retrying in ${this.#downUntil - Date.now()} ms`,
-      );
-    }
-    const fresh = new MemcachedConnection(
-      {
-        host: this.#host,
-        port: this.#port,
-        connectTimeoutMs: this.#connectTimeoutMs,
-        timeoutMs: this.#timeoutMs,
-      },
-      (dead, everConnected) => {
-        if (this.#pool[i] === dead) this.#pool[i] = undefined;
-        if (everConnected) {
-          this.#delay = this.#reconnectDelayMs;
-        } else if (!this.#closed) {
-          this.#downUntil = Date.now() + this.#delay;
-          this.#delay = Math.min(this.#delay * 2, MAX_RECONNECT_DELAY_MS);
-        }
-      },
-    );
-    this.#pool[i] = fresh;
-    return fresh;
+    return this.#pool.pick().single(command, body);
   }
 }
 

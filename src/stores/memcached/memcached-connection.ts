@@ -52,9 +52,11 @@ export class MemcachedConnection {
   #out: Array<string | Uint8Array> = [];
   #closing: (() => void) | undefined;
 
+  /** `onDead` runs once when the connection fails or closes; `onConnect` when the TCP connect succeeds. */
   constructor(
     options: ConnectionOptions,
     onDead: (conn: MemcachedConnection, everConnected: boolean) => void,
+    onConnect?: () => void,
   ) {
     this.#options = options;
     this.#onDead = onDead;
@@ -71,6 +73,7 @@ export class MemcachedConnection {
       this.#connected = true;
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
+      onConnect?.();
     });
     socket.on('data', (chunk: Buffer) => {
       try {

@@ -59,6 +59,7 @@ export class MemcachedStore implements Store {
   #syncedAt = Number.NEGATIVE_INFINITY;
   #loaded = false;
   #syncing: Promise<void> | undefined;
+  readonly #readyListeners = new Set<() => void>();
 
   constructor(options: MemcachedStoreOptions) {
     const { client, name, clearSyncMs, ...clientOptions } = options;
@@ -178,7 +179,23 @@ export class MemcachedStore implements Store {
     return values.map((v) => (v === undefined ? 0 : toNumber(v)));
   }
 
+  /**
+   * Calls `listener` (with no node name: one server) each time the server is reachable again after a
+   * failed connect, so the `Cache` probes its breaker at once (see `Store.onReady`).
+   */
+  onReady(listener: (node: string | undefined) => void): () => void {
+    const off = this.client.onReady(() => listener(undefined));
+    this.#readyListeners.add(off);
+    return () => {
+      off();
+      this.#readyListeners.delete(off);
+    };
+  }
+
   async close(): Promise<void> {
+    // A shared client outlives the store: only this store's listeners go.
+    for (const off of this.#readyListeners) off();
+    this.#readyListeners.clear();
     if (this.#ownsClient) await this.client.close();
   }
 

@@ -4,10 +4,10 @@ import { promisify } from 'node:util';
 import { RedisClusterStore } from '../../../src/stores/redis/redis-cluster-store.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import type { RedisStoreOptions } from '../../../src/stores/redis/redis-store-base.js';
-import { sleep } from '../../helpers/clock.js';
+import { eventually, sleep } from '../../helpers/clock.js';
 import { startRedis, startRedisCluster } from '../../helpers/servers.js';
 
-export { sleep };
+export { eventually, sleep };
 
 const run = promisify(execFile);
 
@@ -48,11 +48,3 @@ export const targets: Record<'standalone' | 'cluster', () => Promise<Target>> = 
 };
 
 /** Polls `cond` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
-export async function eventually(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return true;
-    await sleep(20);
-  }
-  return cond();
-}
