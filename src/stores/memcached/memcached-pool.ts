@@ -26,6 +26,7 @@ export class MemcachedPool {
   readonly #conns: Array<MemcachedConnection | undefined>;
   readonly #listeners = new Set<() => void>();
   #next = 0;
+  // True while the last connect failed and none has succeeded since.
   #down = false;
   #delay: number;
   #redial: ReturnType<typeof setTimeout> | undefined;
@@ -36,11 +37,6 @@ export class MemcachedPool {
     this.#address = `${options.host}:${options.port}`;
     this.#conns = new Array<MemcachedConnection | undefined>(options.size).fill(undefined);
     this.#delay = options.reconnectDelayMs;
-  }
-
-  /** True while the last connect failed and none has succeeded since. */
-  get down(): boolean {
-    return this.#down;
   }
 
   /** A usable connection (opened if needed); throws at once while the server is down or after close. */
