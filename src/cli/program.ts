@@ -13,10 +13,15 @@ export { EXIT, type Io } from './shared.js';
 /** The `stratacache` command; `run` parses `argv` (without node and the script) and resolves an exit code. */
 export function program(io: Io): { run(argv: string[]): Promise<number> } {
   const cmd = new Command('stratacache')
-    .description('Inspect and administer stratacache data in Redis')
+    .description('Inspect and administer stratacache data in Redis or a Redis Cluster')
     .version(version)
     .addOption(
       new Option('--redis <url>', 'Redis URL').env('STRATACACHE_REDIS_URL').default('redis://127.0.0.1:6379'),
+    )
+    .addOption(
+      new Option('--cluster <urls>', 'Redis Cluster seed node URLs, comma-separated (instead of --redis)')
+        .env('STRATACACHE_REDIS_CLUSTER')
+        .conflicts('redis'),
     )
     .option('--prefix <prefix>', "the caches' key prefix (CacheOptions.prefix)", 'sc:')
     .option('--store-prefix <prefix>', "the RedisStore's own prefix (RedisStoreOptions.prefix)", '')

@@ -1,7 +1,9 @@
 import { createClient, type RedisClientType } from '@redis/client';
 import { InvalidArgumentError } from 'commander';
 import { Cache } from '../cache.js';
+import { RedisClusterStore } from '../stores/redis/redis-cluster-store.js';
 import { RedisStore } from '../stores/redis/redis-store.js';
+import type { RedisStoreBase } from '../stores/redis/redis-store-base.js';
 
 /**
  * Exit codes scripts can rely on (documented in docs/observability.md; the first version of the CLI
@@ -12,6 +14,8 @@ export const EXIT = { ok: 0, notFound: 1, usage: 2, unreachable: 3, unreadable: 
 /** The options every command sees. */
 export interface Globals {
   redis: string;
+  /** Seed node URLs of a Redis Cluster, comma-separated; when set, `redis` is not used. */
+  cluster?: string;
   prefix: string;
   storePrefix: string;
   json: boolean;
@@ -32,13 +36,42 @@ export class Exit extends Error {
 
 const CONNECT_TIMEOUT_MS = 3_000;
 
-export async function withStore<T>(g: Globals, io: Io, use: (store: RedisStore) => Promise<T>): Promise<T> {
-  const store = new RedisStore({ url: g.redis }, { prefix: g.storePrefix });
+/** The seed nodes of `--cluster` (comma-separated URLs); a usage error names what was given. */
+export function clusterSeeds(io: Io, list: string): Array<{ url: string }> {
+  const urls = list
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const url of urls) {
+    if (!/^rediss?:\/\/[^/]/.test(url))
+      usage(
+        io,
+        `--cluster expects comma-separated redis:// URLs of cluster nodes, got ${JSON.stringify(url)}`,
+      );
+  }
+  if (urls.length === 0)
+    usage(io, `--cluster expects at least one redis:// URL, got ${JSON.stringify(list)}`);
+  return urls.map((url) => ({ url }));
+}
+
+/** What the error messages call the server: the URL, or the cluster's seed nodes. */
+const target = (g: Globals): string => (g.cluster ? `Redis Cluster at ${g.cluster}` : `Redis at ${g.redis}`);
+
+/** Opens the store of `--redis` (a `RedisStore`) or `--cluster` (a `RedisClusterStore`), bounded. */
+export async function withStore<T>(
+  g: Globals,
+  io: Io,
+  use: (store: RedisStoreBase) => Promise<T>,
+): Promise<T> {
+  const options = { prefix: g.storePrefix };
+  const store: RedisStoreBase = g.cluster
+    ? new RedisClusterStore({ rootNodes: clusterSeeds(io, g.cluster) }, options)
+    : new RedisStore({ url: g.redis }, options);
   try {
     await store.ready({ timeoutMs: CONNECT_TIMEOUT_MS });
   } catch (err) {
     await store.close();
-    io.err(`cannot reach Redis at ${g.redis}: ${(err as Error).message}`);
+    io.err(`cannot reach ${target(g)}: ${(err as Error).message}`);
     throw new Exit(EXIT.unreachable);
   }
   try {
@@ -62,13 +95,19 @@ export async function withCache<T>(g: Globals, io: Io, use: (cache: Cache) => Pr
 
 /**
  * A plain node-redis client, for the commands that read Redis structures no `Store` exposes (the
- * write-behind streams). It does not reconnect: a CLI call should fail fast, not hang.
+ * write-behind streams). It does not reconnect: a CLI call should fail fast, not hang. `RedisStreamJournal`
+ * runs on a single Redis only, so with `--cluster` this is a usage error.
  */
 export async function withClient<T>(
   g: Globals,
   io: Io,
   use: (client: RedisClientType) => Promise<T>,
 ): Promise<T> {
+  if (g.cluster)
+    usage(
+      io,
+      'write-behind journals live on a single Redis (RedisStreamJournal): pass --redis, not --cluster',
+    );
   const client = createClient({
     url: g.redis,
     disableOfflineQueue: true,
@@ -81,7 +120,7 @@ export async function withClient<T>(
   try {
     await client.connect();
   } catch (err) {
-    io.err(`cannot reach Redis at ${g.redis}: ${(err as Error).message ?? String(lastError)}`);
+    io.err(`cannot reach ${target(g)}: ${(err as Error).message ?? String(lastError)}`);
     throw new Exit(EXIT.unreachable);
   }
   try {

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { readFleet } from '../../observability/fleet/heartbeat.js';
 import type { FleetView, WriteBehindSummary } from '../../observability/fleet/snapshot.js';
-import type { RedisStore } from '../../stores/redis/redis-store.js';
+import type { RedisStoreBase } from '../../stores/redis/redis-store-base.js';
 import { type Globals, type Io, ms, pct, positiveInt, print, table, withStore } from '../shared.js';
 
 const DEFAULT_WATCH_MS = 2_000;
@@ -64,7 +64,7 @@ function writeBehindCell(w: WriteBehindSummary): string {
 async function watch(
   g: Globals,
   io: Io,
-  store: RedisStore,
+  store: RedisStoreBase,
   keyPrefix: string,
   everyMs: number,
 ): Promise<void> {
