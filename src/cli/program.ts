@@ -5,15 +5,16 @@ import { registerJournal } from './commands/journal.js';
 import { registerKeys } from './commands/keys.js';
 import { registerRing } from './commands/ring.js';
 import { registerStats } from './commands/stats.js';
+import { withCache, withStore } from './connect.js';
 import { decodeEntry } from './inspect-entry.js';
-import { EXIT, Exit, type Globals, type Io, print, withCache, withStore } from './shared.js';
+import { EXIT, Exit, type Globals, type Io, print } from './shared.js';
 
 export { EXIT, type Io } from './shared.js';
 
 /** The `stratacache` command; `run` parses `argv` (without node and the script) and resolves an exit code. */
 export function program(io: Io): { run(argv: string[]): Promise<number> } {
   const cmd = new Command('stratacache')
-    .description('Inspect and administer stratacache data in Redis or a Redis Cluster')
+    .description('Inspect and administer stratacache data in Redis, a Redis Cluster or memcached')
     .version(version)
     .addOption(
       new Option('--redis <url>', 'Redis URL').env('STRATACACHE_REDIS_URL').default('redis://127.0.0.1:6379'),
@@ -22,6 +23,14 @@ export function program(io: Io): { run(argv: string[]): Promise<number> } {
       new Option('--cluster <urls>', 'Redis Cluster seed node URLs, comma-separated (instead of --redis)')
         .env('STRATACACHE_REDIS_CLUSTER')
         .conflicts('redis'),
+    )
+    .addOption(
+      new Option(
+        '--memcached <servers>',
+        'memcached servers, host:port[=weight] comma-separated (sharded by ketama)',
+      )
+        .env('STRATACACHE_MEMCACHED')
+        .conflicts(['redis', 'cluster']),
     )
     .option('--prefix <prefix>', "the caches' key prefix (CacheOptions.prefix)", 'sc:')
     .option('--store-prefix <prefix>', "the RedisStore's own prefix (RedisStoreOptions.prefix)", '')
@@ -73,7 +82,14 @@ export function program(io: Io): { run(argv: string[]): Promise<number> } {
     .description('delete a key from L2 and, through the bus, from every L1')
     .action(async (key: string) => {
       const deleted = await withCache(g(), io, (c) => c.delete(key));
-      print(io, g(), { key, deleted }, deleted ? `deleted ${key}` : `${key} was not in L2 (L1s told anyway)`);
+      // Over memcached no bus tells the L1s: a copy there lasts until its L1 TTL (docs/observability.md).
+      const told = g().memcached ? "other instances' L1 copies last until their L1 TTL" : 'L1s told';
+      print(
+        io,
+        g(),
+        { key, deleted },
+        deleted ? `deleted ${key} (${told})` : `${key} was not in L2 (${told} anyway)`,
+      );
       if (!deleted) throw new Exit(EXIT.notFound);
     });
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { type Globals, type Io, print, usage, withCache } from '../shared.js';
+import { withCache } from '../connect.js';
+import { type Globals, type Io, print, usage } from '../shared.js';
 
 interface InvalidateOptions {
   tag?: string[];

@@ -1,6 +1,7 @@
 import type { RedisClientType } from '@redis/client';
 import { type Command, Option } from 'commander';
-import { EXIT, Exit, type Globals, type Io, positiveInt, print, table, withClient } from '../shared.js';
+import { withClient } from '../connect.js';
+import { EXIT, Exit, type Globals, type Io, positiveInt, print, table } from '../shared.js';
 
 /** RedisStreamJournal's default consumer group. */
 const DEFAULT_GROUP = 'stratacache-write-behind';

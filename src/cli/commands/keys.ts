@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { escapeGlob } from '../../internal/glob.js';
-import { type Globals, type Io, positiveInt, print, table, withStore } from '../shared.js';
+import { withStore } from '../connect.js';
+import { type Globals, type Io, positiveInt, print, table } from '../shared.js';
 
 const DEFAULT_LIMIT = 1000;
 
@@ -29,15 +30,21 @@ export function registerKeys(cmd: Command, g: () => Globals, io: Io): void {
     .option('--count-only', 'print only the counts', false)
     .action(async (glob: string, opts: { limit: number; countOnly: boolean }) => {
       const prefix = g().prefix;
-      const { keys, truncated } = await withStore(g(), io, async (store) => {
-        const found: string[] = [];
-        // The cache prefix is literal (it may hold glob characters); the rest is the user's glob.
-        for await (const k of store.scan(escapeGlob(prefix) + glob)) {
-          if (found.length === opts.limit) return { keys: found, truncated: true };
-          found.push(k.slice(prefix.length));
-        }
-        return { keys: found, truncated: false };
-      });
+      const { keys, truncated } = await withStore(
+        g(),
+        io,
+        async (store) => {
+          const found: string[] = [];
+          // withStore refused a store without SCAN; the cache prefix is literal (it may hold glob
+          // characters), the rest is the user's glob.
+          for await (const k of store.scan?.(escapeGlob(prefix) + glob) ?? []) {
+            if (found.length === opts.limit) return { keys: found, truncated: true };
+            found.push(k.slice(prefix.length));
+          }
+          return { keys: found, truncated: false };
+        },
+        'keys',
+      );
       keys.sort();
       const groups = countByGroup(keys);
       const summary = `${keys.length}${truncated ? '+' : ''} key(s) matching ${JSON.stringify(glob)} under prefix ${JSON.stringify(prefix)}${truncated ? ` (stopped at --limit ${opts.limit}; narrow the glob or raise the limit)` : ''}`;

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { HashRing, type HashRingMode } from '../../distributed/hash-ring.js';
 import { isCacheError } from '../../errors.js';
-import { type Globals, type Io, pct, positiveInt, print, table, usage } from '../shared.js';
+import { type Globals, type Io, parseServers, pct, positiveInt, print, table, usage } from '../shared.js';
 
 interface RingOptions {
   servers: string;
@@ -23,26 +23,6 @@ interface Movement {
   /** Keys per node before and after, over the sample. */
   before: Record<string, number>;
   after: Record<string, number>;
-}
-
-/** `a:1,b:2=3` → names and weights (`=w` is optional, default 1; libketama weighs by memory). */
-function parseServers(io: Io, list: string): { names: string[]; weights: Record<string, number> } {
-  const names: string[] = [];
-  const weights: Record<string, number> = {};
-  for (const item of list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [name, w] = item.split('=') as [string, string | undefined];
-    if (w !== undefined) {
-      const weight = Number(w);
-      if (!(weight > 0)) usage(io, `weight of ${name} must be a positive number, got ${w}`);
-      weights[name] = weight;
-    }
-    names.push(name);
-  }
-  if (names.length === 0) usage(io, '--servers needs at least one host:port');
-  return { names, weights };
 }
 
 function spread(ring: HashRing, keys: readonly string[]): Record<string, number> {
@@ -74,7 +54,7 @@ export function registerRing(cmd: Command, g: () => Globals, io: Io): void {
     .action((key: string | undefined, opts: RingOptions) => {
       if (key === undefined && opts.add === undefined && opts.remove === undefined)
         usage(io, 'ring needs a key, --add or --remove');
-      const { names, weights } = parseServers(io, opts.servers);
+      const { names, weights } = parseServers(io, '--servers', opts.servers);
       const ringOptions = {
         mode: opts.mode,
         weights,

@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import { readFleet } from '../../observability/fleet/heartbeat.js';
 import type { FleetView, WriteBehindSummary } from '../../observability/fleet/snapshot.js';
-import type { RedisStoreBase } from '../../stores/redis/redis-store-base.js';
-import { type Globals, type Io, ms, pct, positiveInt, print, table, withStore } from '../shared.js';
+import type { Store } from '../../stores/store.js';
+import { withStore } from '../connect.js';
+import { type Globals, type Io, ms, pct, positiveInt, print, table } from '../shared.js';
 
 const DEFAULT_WATCH_MS = 2_000;
 
@@ -61,13 +62,7 @@ function writeBehindCell(w: WriteBehindSummary): string {
  * Redraws until SIGINT/SIGTERM, on one connection. A terminal gets the screen cleared between frames;
  * a pipe gets frames one after another (one JSON line each with --json), so it can be logged or parsed.
  */
-async function watch(
-  g: Globals,
-  io: Io,
-  store: RedisStoreBase,
-  keyPrefix: string,
-  everyMs: number,
-): Promise<void> {
+async function watch(g: Globals, io: Io, store: Store, keyPrefix: string, everyMs: number): Promise<void> {
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
     stop = resolve;
@@ -108,10 +103,10 @@ export function registerStats(cmd: Command, g: () => Globals, io: Io): void {
     .action(async (opts: { keyPrefix: string; watch?: number | true }) => {
       if (opts.watch !== undefined) {
         const everyMs = opts.watch === true ? DEFAULT_WATCH_MS : opts.watch;
-        await withStore(g(), io, (s) => watch(g(), io, s, opts.keyPrefix, everyMs));
+        await withStore(g(), io, (s) => watch(g(), io, s, opts.keyPrefix, everyMs), 'stats');
         return;
       }
-      const fleet = await withStore(g(), io, (s) => readFleet(s, { keyPrefix: opts.keyPrefix }));
+      const fleet = await withStore(g(), io, (s) => readFleet(s, { keyPrefix: opts.keyPrefix }), 'stats');
       print(io, g(), fleet, render(fleet));
     });
 }

@@ -78,7 +78,7 @@ describe('stratacache --cluster', () => {
   it('refuses the journal commands, bad seed lists and --redis with it, with a usage error', async () => {
     const journal = await onCluster('journal', 'orders:wb');
     expect(journal.code).toBe(2);
-    expect(journal.err).toMatch(/single Redis.*pass --redis, not --cluster/);
+    expect(journal.err).toMatch(/single Redis.*pass --redis/);
     const bad = await cli('--cluster', '127.0.0.1:7000', 'keys', '*');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/redis:\/\/ URLs.*got "127\.0\.0\.1:7000"/);
