@@ -2,9 +2,7 @@
  * The admin commands of the built `stratacache` bin (dist/cli.js, `npm run build` first) against a
  * private redis-server: stats --watch, keys, invalidate through the bus, ring, journal and replay-dead.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { createClient } from '@redis/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
@@ -12,23 +10,15 @@ import { startHeartbeat } from '../../../src/observability/fleet/heartbeat.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
 import { RedisStreamJournal } from '../../../src/strategies/write-behind/redis-stream-journal.js';
 import { writeBehind } from '../../../src/strategies/write-behind/write-behind-queue.js';
+import { type CliRun, requireBuiltCli, runCli } from '../../helpers/cli.js';
 import { type ServerHandle, startRedis } from '../../helpers/servers.js';
 import { MapCache } from '../../unit/strategies/map-cache.js';
 
-const run = promisify(execFile);
 let redis: ServerHandle;
 let store: RedisStore;
 let cache: Cache;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli.js', '--redis', redis.url, ...args]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli(['--redis', redis.url, ...args]);
 
 async function until(
   what: string,
@@ -43,7 +33,7 @@ async function until(
 }
 
 beforeAll(async () => {
-  if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  requireBuiltCli();
   redis = await startRedis();
   store = new RedisStore({ url: redis.url });
   // bus: true, so invalidations by the CLI reach this cache's L1.

@@ -4,35 +4,24 @@
  * through the bus, the fleet view lists a heartbeat; the journal commands refuse a cluster, and an
  * unreachable cluster ends with the "unreachable" exit code within the connect timeout.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { startHeartbeat } from '../../../src/observability/fleet/heartbeat.js';
 import { RedisClusterStore } from '../../../src/stores/redis/redis-cluster-store.js';
+import { type CliRun, requireBuiltCli, runCli } from '../../helpers/cli.js';
 import { type ClusterHandle, freePort, startRedisCluster } from '../../helpers/servers.js';
 
-const run = promisify(execFile);
 let cluster: ClusterHandle;
 let store: RedisClusterStore;
 let cache: Cache;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli.js', ...args], { timeout: 20_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli(args);
 
 const seeds = (): string => cluster.rootNodes.map((n) => n.url).join(',');
 const onCluster = (...args: string[]) => cli('--cluster', seeds(), ...args);
 
 beforeAll(async () => {
-  if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  requireBuiltCli();
   cluster = await startRedisCluster(3);
   store = new RedisClusterStore({ rootNodes: cluster.rootNodes });
   cache = new Cache({ l2: store, ttl: 60_000, bus: true });

@@ -4,35 +4,24 @@
  * tag invalidations reach a bus-less cache within that cache's `syncInterval`; the commands that list
  * keys or read journals refuse memcached, and an unreachable server ends with the "unreachable" code.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { ShardedStore } from '../../../src/distributed/sharded-store.js';
 import { MemcachedStore } from '../../../src/stores/memcached/memcached-store.js';
+import { type CliRun, requireBuiltCli, runCli } from '../../helpers/cli.js';
 import { freePort, type ServerHandle, startMemcached } from '../../helpers/servers.js';
 
-const run = promisify(execFile);
 let servers: ServerHandle[] = [];
 let pool: ShardedStore;
 let cache: Cache;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli.js', ...args], { timeout: 20_000 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const cli = (...args: string[]): Promise<CliRun> => runCli(args);
 
 const names = (): string[] => servers.map((s) => `${s.host}:${s.port}`);
 const onPool = (...args: string[]) => cli('--memcached', names().join(','), ...args);
 
 beforeAll(async () => {
-  if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npm run build` first');
+  requireBuiltCli();
   servers = await Promise.all([startMemcached(), startMemcached()]);
   // As an application shards memcached: nodes named host:port, the default ring.
   pool = new ShardedStore({

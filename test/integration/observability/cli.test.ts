@@ -1,30 +1,22 @@
 /** The built `stratacache` bin (dist/cli.js, `npx tsup` first) against the suite's private redis-server. */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cache } from '../../../src/cache.js';
 import { startHeartbeat } from '../../../src/observability/fleet/heartbeat.js';
 import { RedisStore } from '../../../src/stores/redis/redis-store.js';
+import { type CliRun, requireBuiltCli, runCli } from '../../helpers/cli.js';
 import { freePort, type ServerHandle, startRedis } from '../../helpers/servers.js';
 
-const run = promisify(execFile);
 let redis: ServerHandle;
 let store: RedisStore;
 let cache: Cache;
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['dist/cli.js', '--redis', redis.url, ...args]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const run = promisify(execFile);
+const cli = (...args: string[]): Promise<CliRun> => runCli(['--redis', redis.url, ...args]);
 
 beforeAll(async () => {
-  if (!existsSync('dist/cli.js')) throw new Error('dist/cli.js is missing: run `npx tsup` first');
+  requireBuiltCli();
   redis = await startRedis();
   store = new RedisStore({ url: redis.url });
   // bus: true, so the CLI's del/invalidate-tag reach this cache's L1.
